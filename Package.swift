@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+// PushEngine: an in-memory, high-throughput push delivery engine (APNs / FCM over HTTP/2).
+// Layers and their dependency direction: docs/ARCHITECTURE.md.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "PushEngine",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pushengine", targets: ["pushengine"]),
+        .library(name: "HTTP2Transport", targets: ["HTTP2Transport"]),
+        .library(name: "PushModel", targets: ["PushModel"]),
+        .library(name: "PushIndex", targets: ["PushIndex"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "MockGateway", targets: ["MockGateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Layer 0: C. Only HTTP2Transport imports these.
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "CPushShims",
+            dependencies: ["CNGHTTP2", "COpenSSL"]
+        ),
+
+        // Layer 1.
+        .target(
+            name: "HTTP2Transport",
+            dependencies: [
+                "CNGHTTP2", "COpenSSL", "CPushShims",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "PushModel", swiftSettings: strict),
+
+        // Layer 2.
+        .target(name: "PushIndex", dependencies: ["PushModel"], swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
+
+        // Layer 3.
+        .target(
+            name: "MockGateway",
+            dependencies: [
+                "HTTP2Transport", "PushModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Layer 5: the thin executable.
+        .executableTarget(
+            name: "pushengine",
+            dependencies: [
+                "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "MockGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport"], swiftSettings: strict),
+        .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
+        .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
+        .testTarget(
+            name: "MockGatewayTests",
+            dependencies: ["MockGateway", "HTTP2Transport", "PushModel"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,75 @@
+// C wrappers for the OpenSSL and nghttp2 macros Swift cannot import.
+// Every symbol is prefixed CPushShims_. Only HTTP2Transport imports this module.
+#ifndef CPUSHSHIMS_H
+#define CPUSHSHIMS_H
+
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <nghttp2/nghttp2.h>
+#include <sys/epoll.h>
+#include <stdint.h>
+
+static inline long CPushShims_SSL_CTX_set_min_proto_version_tls12(SSL_CTX *ctx) {
+    return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+}
+
+static inline long CPushShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_mode(ctx, mode);
+}
+
+static inline long CPushShims_SSL_MODE_release_buffers_and_partial(void) {
+    return SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+}
+
+static inline uint64_t CPushShims_SSL_CTX_set_default_options(SSL_CTX *ctx) {
+    return SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
+                                    | SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
+
+static inline long CPushShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
+
+static inline size_t CPushShims_BIO_ctrl_pending(BIO *bio) {
+    return BIO_ctrl_pending(bio);
+}
+
+static inline long CPushShims_BIO_set_mem_eof_return(BIO *bio, int v) {
+    return BIO_set_mem_eof_return(bio, v);
+}
+
+static inline void CPushShims_OPENSSL_free(void *p) {
+    OPENSSL_free(p);
+}
+
+static inline int32_t CPushShims_NGHTTP2_INITIAL_WINDOW_SIZE(void) {
+    return NGHTTP2_INITIAL_WINDOW_SIZE;
+}
+
+static inline int32_t CPushShims_NGHTTP2_VERSION_NUM(void) {
+    return NGHTTP2_VERSION_NUM;
+}
+
+/// epoll_event is packed on x86_64; build and read it in C.
+static inline int CPushShims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+/// Waits and copies the events into two parallel arrays Swift can read without packing issues.
+static inline int CPushShims_epoll_wait(int epfd, uint32_t *events, uint64_t *datas, int max, int timeout) {
+    struct epoll_event evs[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, evs, max, timeout);
+    for (int i = 0; i < n; i++) {
+        events[i] = evs[i].events;
+        datas[i] = evs[i].data.u64;
+    }
+    return n;
+}
+
+#endif

@@ -1,0 +1,2 @@
+// EventLog: see docs/ARCHITECTURE.md. Filled in by its issue.
+import PushModel

@@ -1,0 +1,2 @@
+// MockGateway: see docs/ARCHITECTURE.md. Filled in by its issue.
+import PushModel

@@ -1,0 +1,2 @@
+// PushIndex: see docs/ARCHITECTURE.md. Filled in by its issue.
+import PushModel
