@@ -1,0 +1,294 @@
+public import PushModel
+
+/// A targeting expression over installation fields, custom attributes and audiences.
+///
+/// Attribute conditions read the attributes of the installation's custom ID; an
+/// installation without a custom ID, or a user without that attribute, fails every
+/// condition except through `not`. `notEquals` also needs the attribute to exist.
+public indirect enum Segment: Hashable, Sendable {
+    /// Every installation.
+    case all
+    /// Installations of one platform.
+    case platform(Platform)
+    /// Installations that accept (true) or refuse (false) notifications.
+    case pushOptIn(Bool)
+    /// Installations that currently have a push token.
+    case hasToken
+    /// Installations whose device language is this one.
+    case language(LanguageCode)
+    /// Installations whose device region is this one.
+    case region(RegionCode)
+    /// A condition on one custom attribute of the installation's user.
+    case attribute(AttributeName, AttributeCondition)
+    /// Installations last seen strictly before this moment (second precision).
+    case lastSeenBefore(Timestamp)
+    /// Installations last seen strictly after this moment (second precision).
+    case lastSeenAfter(Timestamp)
+    /// Installations listed in an audience: by custom ID, advertising ID or installation ID,
+    /// depending on the audience's kind.
+    case inAudience(AudienceName)
+    /// All of the expressions (true when empty).
+    case and([Segment])
+    /// Any of the expressions (false when empty).
+    case or([Segment])
+    /// The negation.
+    case not(Segment)
+
+    /// Installations not listed in an audience.
+    public static func notInAudience(_ name: AudienceName) -> Segment { .not(.inAudience(name)) }
+}
+
+/// A test on a custom attribute's value.
+public enum AttributeCondition: Hashable, Sendable {
+    /// Equal to the value (numbers compare numerically: an int attribute equals 3.0).
+    case equals(AttributeValue)
+    /// Present and different from the value.
+    case notEquals(AttributeValue)
+    /// Strictly less (numbers, dates, strings by bytes).
+    case lessThan(AttributeValue)
+    /// Strictly greater (numbers, dates, strings by bytes).
+    case greaterThan(AttributeValue)
+    /// Equal to one of the values.
+    case isIn([AttributeValue])
+    /// The attribute is set.
+    case exists
+    /// A tag-set attribute contains this tag.
+    case contains(String)
+}
+
+/// A typed literal ready to compare with stored entries.
+enum Literal: Sendable {
+    case integer(Int64)  // int, date (ms), bool (0/1)
+    case real(Double)
+    case bytes([UInt8])
+}
+
+/// An attribute test resolved against the registry.
+struct AttributeTest: Sendable {
+    enum Kind: Sendable {
+        case exists
+        case equals(Literal)
+        case notEquals(Literal)
+        case less(Literal)
+        case greater(Literal)
+        case oneOf([Literal])
+        case tag([UInt8])
+    }
+    let code: UInt16
+    let kind: Kind
+}
+
+/// A test on a custom record, evaluated once per user per scan.
+enum RecordAtom: Sendable {
+    case attribute(AttributeTest)
+    case customAudience(KeySet)
+}
+
+/// A segment compiled to postfix code over a bit stack, evaluated per row without allocation.
+struct CompiledSegment: Sendable {
+    enum Op: Sendable {
+        case constant(Bool)
+        case flags(mask: UInt16, value: UInt16)
+        case hasToken
+        case language(UInt16)
+        case region(UInt16)
+        case lastSeenBefore(UInt32)
+        case lastSeenAfter(UInt32)
+        case recordBit(UInt32)
+        case installationAudience(Int)
+        case advertisingAudience(Int)
+        case and(Int)
+        case or(Int)
+        case not
+    }
+
+    var code: [Op] = []
+    var recordAtoms: [RecordAtom] = []
+    var audiences: [KeySet] = []
+
+    static let maxDepth = 64
+    static let maxRecordAtoms = 32
+}
+
+extension ShardedIndex {
+    /// Resolves names, types and audiences of a segment. Throws a `ValidationError` naming
+    /// the offending part (unknown audience, wrong literal type, too deep).
+    func compile(_ segment: Segment) throws(ValidationError) -> CompiledSegment {
+        let registry = self.registry.mutex.withLock { $0 }
+        let audienceSets = audienceStore.mutex.withLock { $0.sets }
+        var out = CompiledSegment()
+        var depth = 0
+        var maxDepth = 0
+        func push(_ op: CompiledSegment.Op) {
+            out.code.append(op)
+            depth += 1
+            maxDepth = max(maxDepth, depth)
+        }
+        func emit(_ s: Segment) throws(ValidationError) {
+            switch s {
+            case .all: push(.constant(true))
+            case .platform(let p): push(.flags(mask: Row.android, value: p == .android ? Row.android : 0))
+            case .pushOptIn(let b): push(.flags(mask: Row.optIn, value: b ? Row.optIn : 0))
+            case .hasToken: push(.hasToken)
+            case .language(let l): push(.language(l.packed))
+            case .region(let r): push(.region(r.packed))
+            case .lastSeenBefore(let t):
+                // lastSeen < t  ⇔  lastSeen < ceil(t) in whole seconds.
+                let ceilSeconds = t.secondsSince1970 + (t.millisecondsSince1970 % 1000 == 0 ? 0 : 1)
+                push(.lastSeenBefore(UInt32(clamping: ceilSeconds)))
+            case .lastSeenAfter(let t): push(.lastSeenAfter(UInt32(clamping: t.secondsSince1970)))
+            case .attribute(let name, let condition):
+                guard let (code, type) = registry.lookup(name) else {
+                    push(.constant(false))  // never written: no user has it
+                    return
+                }
+                let test = try Self.resolve(condition, code: code, type: type, field: "segment.attribute.\(name.value)")
+                guard out.recordAtoms.count < CompiledSegment.maxRecordAtoms else {
+                    throw ValidationError(field: "segment", reason: .tooLong(max: CompiledSegment.maxRecordAtoms))
+                }
+                out.recordAtoms.append(.attribute(test))
+                push(.recordBit(UInt32(out.recordAtoms.count - 1)))
+            case .inAudience(let name):
+                guard let entry = audienceSets[name] else {
+                    throw ValidationError(field: "segment.audience", reason: .notFound(name.value))
+                }
+                switch entry.kind {
+                case .customIDs:
+                    guard out.recordAtoms.count < CompiledSegment.maxRecordAtoms else {
+                        throw ValidationError(field: "segment", reason: .tooLong(max: CompiledSegment.maxRecordAtoms))
+                    }
+                    out.recordAtoms.append(.customAudience(entry.keys))
+                    push(.recordBit(UInt32(out.recordAtoms.count - 1)))
+                case .installationIDs:
+                    out.audiences.append(entry.keys)
+                    push(.installationAudience(out.audiences.count - 1))
+                case .advertisingIDs:
+                    out.audiences.append(entry.keys)
+                    push(.advertisingAudience(out.audiences.count - 1))
+                }
+            case .and(let parts), .or(let parts):
+                guard !parts.isEmpty else {
+                    if case .and = s { push(.constant(true)) } else { push(.constant(false)) }
+                    return
+                }
+                let isAnd: Bool
+                if case .and = s { isAnd = true } else { isAnd = false }
+                // Fold left, two values at a time: the stack grows by one per nesting level only.
+                for (i, p) in parts.enumerated() {
+                    try emit(p)
+                    if i > 0 {
+                        out.code.append(isAnd ? .and(2) : .or(2))
+                        depth -= 1
+                    }
+                }
+            case .not(let inner):
+                try emit(inner)
+                out.code.append(.not)
+            }
+            guard maxDepth <= CompiledSegment.maxDepth else {
+                throw ValidationError(field: "segment", reason: .tooLong(max: CompiledSegment.maxDepth))
+            }
+        }
+        try emit(segment)
+        return out
+    }
+
+    static func literal(_ value: AttributeValue, for type: AttributeType, field: String) throws(ValidationError) -> Literal {
+        switch (type, value) {
+        case (.int, .int(let v)): return .integer(v)
+        case (.int, .double(let v)), (.double, .double(let v)): return .real(v)
+        case (.double, .int(let v)): return .real(Double(v))
+        case (.date, .date(let t)): return .integer(t.millisecondsSince1970)
+        case (.bool, .bool(let b)): return .integer(b ? 1 : 0)
+        case (.string, .string(let s)): return .bytes(Array(s.utf8))
+        default:
+            throw ValidationError(field: field, reason: .wrongType(expected: type.rawValue, actual: value.type?.rawValue ?? "null"))
+        }
+    }
+
+    static func resolve(_ condition: AttributeCondition, code: UInt16, type: AttributeType, field: String) throws(ValidationError) -> AttributeTest {
+        switch condition {
+        case .exists:
+            return AttributeTest(code: code, kind: .exists)
+        case .contains(let tag):
+            guard type == .tags else { throw ValidationError(field: field, reason: .wrongType(expected: "tags", actual: type.rawValue)) }
+            return AttributeTest(code: code, kind: .tag(Array(tag.utf8)))
+        case .equals(let v), .notEquals(let v), .lessThan(let v), .greaterThan(let v):
+            guard type != .tags else {
+                throw ValidationError(field: field, reason: .wrongType(expected: "contains or exists for tags", actual: "comparison"))
+            }
+            let lit = try literal(v, for: type, field: field)
+            switch condition {
+            case .equals: return AttributeTest(code: code, kind: .equals(lit))
+            case .notEquals: return AttributeTest(code: code, kind: .notEquals(lit))
+            default:
+                guard type != .bool else {
+                    throw ValidationError(field: field, reason: .wrongType(expected: "ordered type", actual: "bool"))
+                }
+                if case .lessThan = condition { return AttributeTest(code: code, kind: .less(lit)) }
+                return AttributeTest(code: code, kind: .greater(lit))
+            }
+        case .isIn(let values):
+            guard type != .tags else {
+                throw ValidationError(field: field, reason: .wrongType(expected: "contains or exists for tags", actual: "in"))
+            }
+            var lits: [Literal] = []
+            for v in values { lits.append(try literal(v, for: type, field: field)) }
+            return AttributeTest(code: code, kind: .oneOf(lits))
+        }
+    }
+}
+
+extension KeyShard {
+    /// Three-way comparison of a stored entry with a literal; nil when they cannot compare.
+    @inline(__always)
+    func compare(_ e: AttributeEntry, _ lit: Literal) -> Int? {
+        switch (e.type, lit) {
+        case (.int, .integer(let v)), (.date, .integer(let v)), (.bool, .integer(let v)):
+            let a = Int64(bitPattern: e.payload)
+            return a < v ? -1 : (a > v ? 1 : 0)
+        case (.int, .real(let v)):
+            let a = Double(Int64(bitPattern: e.payload))
+            return a < v ? -1 : (a > v ? 1 : 0)
+        case (.double, .real(let v)):
+            let a = Double(bitPattern: e.payload)
+            return a < v ? -1 : (a > v ? 1 : 0)
+        case (.string, .bytes(let lit)):
+            return arena.with(UInt32(truncatingIfNeeded: e.payload >> 16), Int(e.payload & 0xFFFF)) { raw in
+                let n = min(raw.count, lit.count)
+                for i in 0..<n where raw[i] != lit[i] { return raw[i] < lit[i] ? -1 : 1 }
+                return raw.count < lit.count ? -1 : (raw.count > lit.count ? 1 : 0)
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Evaluates one attribute test on record `r`.
+    func evaluate(_ test: AttributeTest, record r: UInt32) -> Bool {
+        let rec = records[Int(r)]
+        var entry: AttributeEntry? = nil
+        var i = Int(rec.attributeStart)
+        let end = i + Int(rec.attributeCount)
+        while i < end {
+            if attributes[i].name == test.code { entry = attributes[i]; break }
+            i += 1
+        }
+        guard let e = entry else { return false }
+        switch test.kind {
+        case .exists: return true
+        case .equals(let lit): return compare(e, lit) == 0
+        case .notEquals(let lit): return compare(e, lit).map { $0 != 0 } ?? false
+        case .less(let lit): return compare(e, lit) == -1
+        case .greater(let lit): return compare(e, lit) == 1
+        case .oneOf(let lits): return lits.contains { compare(e, $0) == 0 }
+        case .tag(let tag):
+            guard e.type == .tags else { return false }
+            var found = false
+            tag.withUnsafeBytes { wanted in
+                forEachTag(e) { t in if !found && t.count == wanted.count && memcmpBytes(t.baseAddress!, wanted.baseAddress, t.count) { found = true } }
+            }
+            return found
+        }
+    }
+}
