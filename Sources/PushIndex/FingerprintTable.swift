@@ -182,7 +182,12 @@ struct StringInterner: Sendable {
 
     /// The code for `s`, adding it when new; 0 when the table is full (65,535 distinct values).
     mutating func code(_ s: String) -> UInt16 {
-        if let c = codes[s] { return c }
+        // Few distinct values are the rule (time zones, app versions): compare before hashing.
+        if strings.count <= 16 {
+            for i in 1..<strings.count where strings[i] == s { return UInt16(i) }
+        } else if let c = codes[s] {
+            return c
+        }
         guard strings.count < Int(UInt16.max) else { return 0 }
         let c = UInt16(strings.count)
         strings.append(s)

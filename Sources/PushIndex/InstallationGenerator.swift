@@ -115,7 +115,7 @@ public struct InstallationGenerator: Sendable {
             return DeviceToken(unchecked: .fcm, bytes: text)
         }
         var words = (s.next(), s.next(), s.next(), s.next())
-        return withUnsafeBytes(of: &words) { DeviceToken(unchecked: .apns, bytes: $0) }
+        return withUnsafeBytes(of: &words) { DeviceToken(unchecked: .apns, raw: $0) }
     }
 
     /// The custom ID of the installation at `index`, if it has one.

@@ -180,7 +180,7 @@ struct RowShard: Sendable {
 
     func token(_ row: Row) -> DeviceToken? {
         guard row.tokenLength != 0 else { return nil }
-        return withToken(row) { DeviceToken(unchecked: row.has(Row.android) ? .fcm : .apns, bytes: $0) }
+        return withToken(row) { DeviceToken(unchecked: row.has(Row.android) ? .fcm : .apns, raw: $0) }
     }
 
     func installationID(_ row: Row) -> InstallationID {

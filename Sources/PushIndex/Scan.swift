@@ -2,44 +2,71 @@ public import PushModel
 import Dispatch
 import Synchronization
 
+/// Phase-one results: one bit per (record term, custom record). Record `r` of key shard `k`
+/// has global index `offsets[k] + r`; term `t`'s bits start at word `t * words`. Records
+/// created after phase one read as the term's default.
+struct RecordMasks: Sendable {
+    var bits: ContiguousArray<UInt64> = []
+    var words = 0
+    var offsets: ContiguousArray<Int> = []
+    var counts: ContiguousArray<Int> = []
+}
+
+/// A bit buffer filled by phase-one workers.
+/// `@unchecked Sendable`: every key shard's records start on a 64-bit word boundary, so each
+/// worker writes only the words of the shard it claimed; the buffer is read after all
+/// workers have returned (`concurrentPerform` joins them).
+final class SharedWords: @unchecked Sendable {
+    let pointer: UnsafeMutableBufferPointer<UInt64>
+    init(count: Int) {
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0)
+    }
+    deinit { pointer.deallocate() }
+}
+
 extension CompiledSegment {
-    /// Whether `row` matches. `masks` holds the record-atom bits per key shard (phase one).
+    /// Whether `row` matches. Runs the postfix code over a 64-bit stack.
     @inline(__always)
-    func matches(_ row: Row, in s: borrowing RowShard, masks: [ContiguousArray<UInt32>], recordBits: UInt32) -> Bool {
+    func matches(_ row: Row, in s: borrowing RowShard, code: UnsafeBufferPointer<Instr>,
+                 masks: UnsafeBufferPointer<UInt64>, offsets: UnsafeBufferPointer<Int>, counts: UnsafeBufferPointer<Int>,
+                 recordBits: UInt32) -> Bool {
         var stack: UInt64 = 0
-        for op in code {
+        for instr in code {
             let bit: Bool
-            switch op {
-            case .constant(let b): bit = b
-            case .flags(let mask, let value): bit = row.flags & mask == value
+            switch instr.op {
+            case .constant: bit = instr.a != 0
+            case .flags: bit = UInt32(row.flags) & instr.a == instr.b
             case .hasToken: bit = row.tokenLength != 0
-            case .language(let l): bit = row.language == l
-            case .region(let r): bit = row.region == r
-            case .lastSeenBefore(let t): bit = row.lastSeenAt < t
-            case .lastSeenAfter(let t): bit = row.lastSeenAt > t
-            case .recordBit(let b):
+            case .language: bit = UInt32(row.language) == instr.a
+            case .region: bit = UInt32(row.region) == instr.a
+            case .lastSeenBefore: bit = row.lastSeenAt < instr.a
+            case .lastSeenAfter: bit = row.lastSeenAt > instr.a
+            case .recordBit:
                 if row.customRef == Row.none {
-                    bit = false
+                    bit = termDefaults >> UInt64(instr.a) & 1 != 0
                 } else {
                     let k = recordBits == 32 ? 0 : Int(row.customRef >> recordBits)
                     let r = Int(recordBits == 32 ? row.customRef : row.customRef & ((1 << recordBits) - 1))
-                    let shardMasks = masks[k]
-                    bit = r < shardMasks.count && shardMasks[r] & (1 << b) != 0
+                    if r < counts[k] {
+                        let i = offsets[k] + r
+                        bit = masks[Int(instr.b) + i >> 6] >> UInt64(i & 63) & 1 != 0
+                    } else {
+                        bit = termDefaults >> UInt64(instr.a) & 1 != 0
+                    }
                 }
-            case .installationAudience(let i):
-                bit = s.withIDKey(row) { audiences[i].contains($0) }
-            case .advertisingAudience(let i):
+            case .atom:
+                preconditionFailure("record atom outside a record term")
+            case .installationAudience:
+                bit = s.withIDKey(row) { audiences[Int(instr.a)].contains($0) }
+            case .advertisingAudience:
                 bit = row.has(Row.hasAdvertisingID)
-                    && AudienceKeys.uuid(UUIDBytes(hi: row.advHi, lo: row.advLo)) { audiences[i].contains($0) }
-            case .and(let n):
-                let m: UInt64 = (1 << UInt64(n)) - 1
-                let all = stack & m == m
-                stack = (stack >> UInt64(n)) << 1 | (all ? 1 : 0)
+                    && AudienceKeys.uuid(UUIDBytes(hi: row.advHi, lo: row.advLo)) { audiences[Int(instr.a)].contains($0) }
+            case .and:
+                stack = (stack >> 2) << 1 | (stack & 3 == 3 ? 1 : 0)
                 continue
-            case .or(let n):
-                let m: UInt64 = (1 << UInt64(n)) - 1
-                let any = stack & m != 0
-                stack = (stack >> UInt64(n)) << 1 | (any ? 1 : 0)
+            case .or:
+                stack = (stack >> 2) << 1 | (stack & 3 != 0 ? 1 : 0)
                 continue
             case .not:
                 stack ^= 1
@@ -79,30 +106,66 @@ extension ShardedIndex {
         }
     }
 
-    /// Phase one of a scan: the record-atom bits of every custom record, per key shard.
-    func recordMasks(_ program: CompiledSegment, parallelism: Int) -> [ContiguousArray<UInt32>] {
-        guard !program.recordAtoms.isEmpty else { return Array(repeating: [], count: keyShards.count) }
-        let results = ScanResults<ContiguousArray<UInt32>>(count: keyShards.count)
+    /// Phase one of a scan: evaluates every record term for every custom record.
+    /// Returns the bits and a copy of the program whose `.recordBit` instructions carry the
+    /// word offset of their term in `b`.
+    func recordMasks(_ program: CompiledSegment, parallelism: Int) -> (RecordMasks, CompiledSegment) {
+        var out = RecordMasks()
+        out.offsets = ContiguousArray(repeating: 0, count: keyShards.count)
+        out.counts = ContiguousArray(repeating: 0, count: keyShards.count)
+        guard !program.terms.isEmpty else { return (out, program) }
+        var total = 0
+        for k in keyShards.indices {
+            let n = keyShards[k].mutex.withLock { $0.records.count }
+            out.offsets[k] = total
+            out.counts[k] = n
+            total += (n + 63) & ~63
+        }
+        out.words = total / 64
+        let words = out.words
+        let shared = SharedWords(count: words * program.terms.count)
+        let offsets = out.offsets
+        let counts = out.counts
         forEachShard(keyShards.count, parallelism: parallelism) { k in
-            let masks: ContiguousArray<UInt32> = keyShards[k].mutex.withLock { ks in
-                var masks = ContiguousArray<UInt32>(repeating: 0, count: ks.records.count)
-                for r in 0..<ks.records.count where ks.records[r].live {
-                    var bits: UInt32 = 0
+            keyShards[k].mutex.withLock { ks in
+                let base = offsets[k]
+                for r in 0..<min(counts[k], ks.records.count) where ks.records[r].live {
+                    var atoms: UInt32 = 0
                     for (i, atom) in program.recordAtoms.enumerated() {
                         let hit: Bool
                         switch atom {
                         case .attribute(let test): hit = ks.evaluate(test, record: UInt32(r))
                         case .customAudience(let set): hit = ks.withCustomBytes(UInt32(r)) { set.contains($0) }
                         }
-                        if hit { bits |= 1 << UInt32(i) }
+                        if hit { atoms |= 1 << UInt32(i) }
                     }
-                    masks[r] = bits
+                    let i = base + r
+                    for (t, term) in program.terms.enumerated() where CompiledSegment.evaluate(term: term, atoms: atoms) {
+                        shared.pointer[t * words + i >> 6] |= 1 << UInt64(i & 63)
+                    }
                 }
-                return masks
             }
-            results.set(k, masks)
         }
-        return results.all.map { $0 ?? [] }
+        out.bits = ContiguousArray(shared.pointer)
+        var compiled = program
+        for j in compiled.code.indices where compiled.code[j].op == .recordBit {
+            compiled.code[j].b = compiled.code[j].a * UInt32(words)
+        }
+        return (out, compiled)
+    }
+
+    /// Runs `body` with the row loop's view of a compiled segment and its masks.
+    @inline(__always)
+    func withScanBuffers<R>(_ program: CompiledSegment, _ masks: RecordMasks,
+                            _ body: (UnsafeBufferPointer<CompiledSegment.Instr>, UnsafeBufferPointer<UInt64>,
+                                     UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>) -> R) -> R {
+        program.code.withUnsafeBufferPointer { code in
+            masks.bits.withUnsafeBufferPointer { bits in
+                masks.offsets.withUnsafeBufferPointer { offsets in
+                    masks.counts.withUnsafeBufferPointer { counts in body(code, bits, offsets, counts) }
+                }
+            }
+        }
     }
 
     /// Yields every installation matching `segment`, in batches of at most `batchSize`,
@@ -118,8 +181,7 @@ extension ShardedIndex {
     public func scan(_ segment: Segment, batchSize: Int = 1024, parallelism: Int = 2,
                      _ body: @Sendable ([Installation]) -> Void) throws(ValidationError) -> Int {
         precondition(batchSize > 0, "batchSize must be positive")
-        let program = try compile(segment)
-        let masks = recordMasks(program, parallelism: parallelism)
+        let (masks, program) = recordMasks(try compile(segment), parallelism: parallelism)
         let total = Atomic<Int>(0)
         let recordBits = self.recordBits
         forEachShard(rowShards.count, parallelism: parallelism) { b in
@@ -129,15 +191,20 @@ extension ShardedIndex {
                 var batch: [Installation] = []
                 batch.reserveCapacity(batchSize)
                 let finished: Bool = rowShards[b].mutex.withLock { s in
-                    let n = s.rows.count
-                    while cursor < n && batch.count < batchSize {
-                        let row = s.rows[cursor]
-                        cursor += 1
-                        if row.has(Row.live) && program.matches(row, in: s, masks: masks, recordBits: recordBits) {
-                            batch.append(installation(row, in: s))
+                    withScanBuffers(program, masks) { code, bits, offsets, counts in
+                        s.rows.withUnsafeBufferPointer { rows in
+                            let n = rows.count
+                            while cursor < n && batch.count < batchSize {
+                                let row = rows[cursor]
+                                cursor += 1
+                                if row.has(Row.live) && program.matches(row, in: s, code: code, masks: bits, offsets: offsets,
+                                                                        counts: counts, recordBits: recordBits) {
+                                    batch.append(installation(row, in: s))
+                                }
+                            }
+                            return cursor >= n
                         }
                     }
-                    return cursor >= n
                 }
                 if !batch.isEmpty {
                     yielded += batch.count
@@ -152,19 +219,21 @@ extension ShardedIndex {
 
     /// Counts installations matching `segment` without building them.
     public func count(matching segment: Segment, parallelism: Int = 2) throws(ValidationError) -> Int {
-        let program = try compile(segment)
-        let masks = recordMasks(program, parallelism: parallelism)
+        let (masks, program) = recordMasks(try compile(segment), parallelism: parallelism)
         let total = Atomic<Int>(0)
         let recordBits = self.recordBits
         forEachShard(rowShards.count, parallelism: parallelism) { b in
             let n: Int = rowShards[b].mutex.withLock { s in
-                var n = 0
-                s.rows.withUnsafeBufferPointer { rows in
-                    for row in rows where row.has(Row.live) && program.matches(row, in: s, masks: masks, recordBits: recordBits) {
-                        n += 1
+                withScanBuffers(program, masks) { code, bits, offsets, counts in
+                    s.rows.withUnsafeBufferPointer { rows in
+                        var n = 0
+                        for row in rows where row.has(Row.live)
+                            && program.matches(row, in: s, code: code, masks: bits, offsets: offsets, counts: counts, recordBits: recordBits) {
+                            n += 1
+                        }
+                        return n
                     }
                 }
-                return n
             }
             total.add(n, ordering: .relaxed)
         }

@@ -84,30 +84,63 @@ enum RecordAtom: Sendable {
     case customAudience(KeySet)
 }
 
-/// A segment compiled to postfix code over a bit stack, evaluated per row without allocation.
+/// A segment compiled to postfix code over a bit stack, evaluated per row without
+/// allocation or reference counting: instructions are plain values.
 struct CompiledSegment: Sendable {
-    enum Op: Sendable {
-        case constant(Bool)
-        case flags(mask: UInt16, value: UInt16)
+    /// One instruction: `op` with up to two operands.
+    struct Instr: Sendable {
+        var op: Op
+        var a: UInt32 = 0
+        var b: UInt32 = 0
+    }
+
+    enum Op: UInt8, Sendable {
+        case constant           // a: 0 or 1
+        case flags              // a: mask, b: value
         case hasToken
-        case language(UInt16)
-        case region(UInt16)
-        case lastSeenBefore(UInt32)
-        case lastSeenAfter(UInt32)
-        case recordBit(UInt32)
-        case installationAudience(Int)
-        case advertisingAudience(Int)
-        case and(Int)
-        case or(Int)
+        case language           // a: packed code
+        case region             // a: packed code
+        case lastSeenBefore     // a: seconds
+        case lastSeenAfter      // a: seconds
+        case recordBit          // a: record term (row code), b: unused
+        case atom               // a: record atom (term code only)
+        case installationAudience  // a: audience slot
+        case advertisingAudience   // a: audience slot
+        case and                // pops two
+        case or                 // pops two
         case not
     }
 
-    var code: [Op] = []
+    /// The row program.
+    var code: [Instr] = []
+    /// Tests on a user's custom record (attributes, custom-ID audiences).
     var recordAtoms: [RecordAtom] = []
+    /// Maximal sub-expressions made only of record atoms: evaluated once per user in phase
+    /// one, so the row loop reads one bit per term instead of one per atom.
+    var terms: [[Instr]] = []
+    /// Each term's value for an installation without a custom record (all atoms false).
+    var termDefaults: UInt64 = 0
     var audiences: [KeySet] = []
+
+    /// Evaluates a term's code over the atom results of one record.
+    static func evaluate(term code: [Instr], atoms: UInt32) -> Bool {
+        var stack: UInt64 = 0
+        for instr in code {
+            switch instr.op {
+            case .constant: stack = stack << 1 | UInt64(instr.a & 1)
+            case .atom: stack = stack << 1 | UInt64(atoms >> instr.a & 1)
+            case .and: stack = (stack >> 2) << 1 | (stack & 3 == 3 ? 1 : 0)
+            case .or: stack = (stack >> 2) << 1 | (stack & 3 != 0 ? 1 : 0)
+            case .not: stack ^= 1
+            default: preconditionFailure("row instruction in a record term")
+            }
+        }
+        return stack & 1 != 0
+    }
 
     static let maxDepth = 64
     static let maxRecordAtoms = 32
+    static let maxTerms = 64
 }
 
 extension ShardedIndex {
@@ -117,29 +150,57 @@ extension ShardedIndex {
         let registry = self.registry.mutex.withLock { $0 }
         let audienceSets = audienceStore.mutex.withLock { $0.sets }
         var out = CompiledSegment()
+        var sink: [CompiledSegment.Instr] = []
+        var inTerm = false
         var depth = 0
         var maxDepth = 0
-        func push(_ op: CompiledSegment.Op) {
-            out.code.append(op)
+        func push(_ op: CompiledSegment.Op, _ a: UInt32 = 0, _ b: UInt32 = 0) {
+            sink.append(.init(op: op, a: a, b: b))
             depth += 1
             maxDepth = max(maxDepth, depth)
         }
-        func emit(_ s: Segment) throws(ValidationError) {
+        func recordOnly(_ s: Segment) -> Bool {
             switch s {
-            case .all: push(.constant(true))
-            case .platform(let p): push(.flags(mask: Row.android, value: p == .android ? Row.android : 0))
-            case .pushOptIn(let b): push(.flags(mask: Row.optIn, value: b ? Row.optIn : 0))
+            case .attribute: return true
+            case .inAudience(let name): return audienceSets[name]?.kind == .customIDs
+            case .and(let parts), .or(let parts): return !parts.isEmpty && parts.allSatisfy(recordOnly)
+            case .not(let inner): return recordOnly(inner)
+            default: return false
+            }
+        }
+        func emit(_ s: Segment) throws(ValidationError) {
+            if !inTerm && recordOnly(s) {
+                guard out.terms.count < CompiledSegment.maxTerms else {
+                    throw ValidationError(field: "segment", reason: .tooLong(max: CompiledSegment.maxTerms))
+                }
+                let saved = sink
+                sink = []
+                inTerm = true
+                try emit(s)
+                inTerm = false
+                let term = sink
+                sink = saved
+                out.terms.append(term)
+                if CompiledSegment.evaluate(term: term, atoms: 0) { out.termDefaults |= 1 << UInt64(out.terms.count - 1) }
+                depth -= 1
+                push(.recordBit, UInt32(out.terms.count - 1))
+                return
+            }
+            switch s {
+            case .all: push(.constant, 1)
+            case .platform(let p): push(.flags, UInt32(Row.android), p == .android ? UInt32(Row.android) : 0)
+            case .pushOptIn(let b): push(.flags, UInt32(Row.optIn), b ? UInt32(Row.optIn) : 0)
             case .hasToken: push(.hasToken)
-            case .language(let l): push(.language(l.packed))
-            case .region(let r): push(.region(r.packed))
+            case .language(let l): push(.language, UInt32(l.packed))
+            case .region(let r): push(.region, UInt32(r.packed))
             case .lastSeenBefore(let t):
                 // lastSeen < t  ⇔  lastSeen < ceil(t) in whole seconds.
                 let ceilSeconds = t.secondsSince1970 + (t.millisecondsSince1970 % 1000 == 0 ? 0 : 1)
-                push(.lastSeenBefore(UInt32(clamping: ceilSeconds)))
-            case .lastSeenAfter(let t): push(.lastSeenAfter(UInt32(clamping: t.secondsSince1970)))
+                push(.lastSeenBefore, UInt32(clamping: ceilSeconds))
+            case .lastSeenAfter(let t): push(.lastSeenAfter, UInt32(clamping: t.secondsSince1970))
             case .attribute(let name, let condition):
                 guard let (code, type) = registry.lookup(name) else {
-                    push(.constant(false))  // never written: no user has it
+                    push(.constant, 0)  // never written: no user has it
                     return
                 }
                 let test = try Self.resolve(condition, code: code, type: type, field: "segment.attribute.\(name.value)")
@@ -147,7 +208,7 @@ extension ShardedIndex {
                     throw ValidationError(field: "segment", reason: .tooLong(max: CompiledSegment.maxRecordAtoms))
                 }
                 out.recordAtoms.append(.attribute(test))
-                push(.recordBit(UInt32(out.recordAtoms.count - 1)))
+                push(.atom, UInt32(out.recordAtoms.count - 1))
             case .inAudience(let name):
                 guard let entry = audienceSets[name] else {
                     throw ValidationError(field: "segment.audience", reason: .notFound(name.value))
@@ -158,17 +219,17 @@ extension ShardedIndex {
                         throw ValidationError(field: "segment", reason: .tooLong(max: CompiledSegment.maxRecordAtoms))
                     }
                     out.recordAtoms.append(.customAudience(entry.keys))
-                    push(.recordBit(UInt32(out.recordAtoms.count - 1)))
+                    push(.atom, UInt32(out.recordAtoms.count - 1))
                 case .installationIDs:
                     out.audiences.append(entry.keys)
-                    push(.installationAudience(out.audiences.count - 1))
+                    push(.installationAudience, UInt32(out.audiences.count - 1))
                 case .advertisingIDs:
                     out.audiences.append(entry.keys)
-                    push(.advertisingAudience(out.audiences.count - 1))
+                    push(.advertisingAudience, UInt32(out.audiences.count - 1))
                 }
             case .and(let parts), .or(let parts):
                 guard !parts.isEmpty else {
-                    if case .and = s { push(.constant(true)) } else { push(.constant(false)) }
+                    if case .and = s { push(.constant, 1) } else { push(.constant, 0) }
                     return
                 }
                 let isAnd: Bool
@@ -177,19 +238,20 @@ extension ShardedIndex {
                 for (i, p) in parts.enumerated() {
                     try emit(p)
                     if i > 0 {
-                        out.code.append(isAnd ? .and(2) : .or(2))
+                        sink.append(.init(op: isAnd ? .and : .or))
                         depth -= 1
                     }
                 }
             case .not(let inner):
                 try emit(inner)
-                out.code.append(.not)
+                sink.append(.init(op: .not))
             }
             guard maxDepth <= CompiledSegment.maxDepth else {
                 throw ValidationError(field: "segment", reason: .tooLong(max: CompiledSegment.maxDepth))
             }
         }
         try emit(segment)
+        out.code = sink
         return out
     }
 

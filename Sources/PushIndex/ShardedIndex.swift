@@ -575,27 +575,46 @@ public final class ShardedIndex: Sendable {
 
     /// The installation currently holding this token.
     public func installation(forToken token: DeviceToken) -> Installation? {
+        resolve(token) { row, s in installation(row, in: s) }
+    }
+
+    /// The ID of the installation currently holding this token: the cheapest token lookup
+    /// (no custom ID or strings to rebuild), what feedback handling needs.
+    public func installationID(forToken token: DeviceToken) -> InstallationID? {
+        resolve(token) { row, s in s.installationID(row) }
+    }
+
+    /// Finds the row holding `token` and reads it with `read` under its shard's lock.
+    @inline(__always)
+    private func resolve<R>(_ token: DeviceToken, _ read: (Row, borrowing RowShard) -> R) -> R? {
         let th = hasher.hash(token)
+        let k = keyShardIndex(th)
         // Usually one candidate; read up to two without allocating, fall back to a list.
         var first = Row.none
         var second = Row.none
         var more = false
-        keyShards[keyShardIndex(th)].mutex.withLock { ks in
+        keyShards[k].mutex.withLock { ks in
             _ = ks.tokens.first(th.fingerprint) { ref in
                 if first == Row.none { first = ref } else if second == Row.none { second = ref } else { more = true }
                 return more
             }
         }
-        let candidates: [UInt32] = more ? keyShards[keyShardIndex(th)].mutex.withLock { $0.tokens.values(th.fingerprint) } : []
-        for ref in more ? candidates : [first, second] where ref != Row.none {
-            let found: Installation? = rowShards[shard(ofRow: ref)].mutex.withLock { s in
+        func check(_ ref: UInt32) -> R? {
+            rowShards[shard(ofRow: ref)].mutex.withLock { s -> R? in
                 let r = Int(row(ofRef: ref))
                 guard r < s.rows.count else { return nil }
                 let row = s.rows[r]
                 guard row.has(Row.live), s.tokenEquals(row, token) else { return nil }
-                return installation(row, in: s)
+                return read(row, s)
             }
-            if let found { return found }
+        }
+        if first == Row.none { return nil }
+        if let found = check(first) { return found }
+        if second == Row.none { return nil }
+        if let found = check(second) { return found }
+        if more {
+            let candidates = keyShards[k].mutex.withLock { $0.tokens.values(th.fingerprint) }
+            for ref in candidates.dropFirst(2) { if let found = check(ref) { return found } }
         }
         return nil
     }

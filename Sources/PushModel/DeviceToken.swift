@@ -92,6 +92,10 @@ public struct DeviceToken: Hashable, Sendable, CustomStringConvertible {
 
     /// Builds a token from bytes already validated for `kind` (the index rebuilds tokens with it).
     package init(unchecked kind: Kind, bytes: some Collection<UInt8>) {
+        if let built = bytes.withContiguousStorageIfAvailable({ DeviceToken(unchecked: kind, raw: UnsafeRawBufferPointer($0)) }) {
+            self = built
+            return
+        }
         self.kind = kind
         if bytes.count <= 32 {
             var inline = Inline()
@@ -102,6 +106,18 @@ public struct DeviceToken: Hashable, Sendable, CustomStringConvertible {
             storage = .inline(inline, count: UInt8(bytes.count))
         } else {
             storage = .heap(Array(bytes))
+        }
+    }
+
+    /// Builds a token from raw bytes already validated for `kind`, copying them in one step.
+    package init(unchecked kind: Kind, raw: UnsafeRawBufferPointer) {
+        self.kind = kind
+        if raw.count <= 32 {
+            var inline = Inline()
+            withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: raw) }
+            storage = .inline(inline, count: UInt8(raw.count))
+        } else {
+            storage = .heap(Array(raw))
         }
     }
 

@@ -68,6 +68,9 @@ import PushModel
         #expect(try matching(index, .and([gold, .pushOptIn(true)])) == [0, 2, 4])
         #expect(try matching(index, .or([.platform(.android), gold])) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
         #expect(try matching(index, .and([.not(gold), .language(try LanguageCode("fr"))])) == [1, 3, 5])
+        // A negated attribute test also holds for installations without a custom ID (9).
+        #expect(try matching(index, .and([.platform(.android), .not(gold)])) == [1, 3, 5, 7, 9])
+        #expect(try matching(index, .or([.not(.attribute(age, .exists)), .attribute(age, .greaterThan(.int(26)))])) == [7, 9])
         #expect(try matching(index, .and([])) == Set(0..<10))
         #expect(try matching(index, .or([])) == [])
         // Wide and deep expressions stay within the evaluator's stack.
@@ -90,6 +93,8 @@ import PushModel
         #expect(try matching(index, .inAudience(byAdv)) == [1, 3])
         #expect(try matching(index, .inAudience(byInstall)) == [9])
         #expect(try matching(index, .and([.pushOptIn(true), .notInAudience(byAdv)])) == [0, 2, 4])
+        #expect(try matching(index, .or([.inAudience(byUser), .attribute(age, .greaterThan(.int(26)))])) == [0, 5, 7, 8])
+        #expect(try matching(index, .not(.inAudience(byUser))) == [1, 2, 3, 4, 6, 7, 9])
         try index.updateAudience(byAdv, kind: .advertisingIDs, add: [.advertisingID(Fixture.adv(0))], remove: [.advertisingID(Fixture.adv(3))])
         #expect(try matching(index, .inAudience(byAdv)) == [0, 1])
         #expect(index.audience(byAdv)?.count == 2)
