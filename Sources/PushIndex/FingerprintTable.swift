@@ -2,28 +2,29 @@
 /// record or entry index), 8 bytes a slot, linear probing, tombstones on removal.
 ///
 /// The table never stores keys: callers confirm candidates against their own storage.
-/// A slot's home is derived from the fingerprint alone, so the table can grow without
-/// rehashing keys. Equal fingerprints may appear several times (tokens in transit,
-/// advertising IDs shared by reinstalls); callers decide what a match means.
+/// A slot's home is derived from the fingerprint alone (`fp * capacity >> 32`, so any
+/// capacity works and a presized table wastes no power-of-two slack), and the table can
+/// grow without rehashing keys. Equal fingerprints may appear several times (tokens in
+/// transit, advertising IDs shared by reinstalls); callers decide what a match means.
 struct FingerprintTable: Sendable {
     private static let empty: UInt64 = 0
     private static let tombstone: UInt64 = 1
+    /// Load factor a presized table starts at; the table grows past `maxLoad`.
+    static let presizeLoad = 0.7
+    static let maxLoad = 0.8
 
     private(set) var slots: ContiguousArray<UInt64>
-    private var shift: UInt64
     private(set) var count = 0
     private var tombstones = 0
 
     init(expected: Int = 0) {
-        var capacity = 16
-        while capacity * 7 / 10 < expected { capacity *= 2 }
+        let capacity = max(16, Int(Double(expected) / Self.presizeLoad) + 1)
         slots = ContiguousArray(repeating: Self.empty, count: capacity)
-        shift = UInt64(64 - capacity.trailingZeroBitCount)
     }
 
     @inline(__always)
-    private func home(_ fp: UInt32) -> Int {
-        Int(truncatingIfNeeded: (UInt64(fp) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    private static func home(_ fp: UInt32, _ capacity: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(fp) &* UInt64(capacity)) >> 32)
     }
 
     @inline(__always)
@@ -33,8 +34,8 @@ struct FingerprintTable: Sendable {
     @inline(__always)
     func first(_ fp: UInt32, where body: (UInt32) -> Bool) -> UInt32? {
         slots.withUnsafeBufferPointer { s in
-            let mask = s.count - 1
-            var i = home(fp)
+            let capacity = s.count
+            var i = Self.home(fp, capacity)
             while true {
                 let e = s[i]
                 if e == Self.empty { return nil }
@@ -42,7 +43,8 @@ struct FingerprintTable: Sendable {
                     let v = UInt32(truncatingIfNeeded: e)
                     if body(v) { return v }
                 }
-                i = (i + 1) & mask
+                i += 1
+                if i == capacity { i = 0 }
             }
         }
     }
@@ -56,10 +58,13 @@ struct FingerprintTable: Sendable {
 
     /// Adds an entry (duplicates allowed).
     mutating func insert(_ fp: UInt32, _ value: UInt32) {
-        if (count + tombstones + 1) * 4 > slots.count * 3 { resize() }
-        let mask = slots.count - 1
-        var i = home(fp)
-        while slots[i] != Self.empty && slots[i] != Self.tombstone { i = (i + 1) & mask }
+        if Double(count + tombstones + 1) > Double(slots.count) * Self.maxLoad { resize() }
+        let capacity = slots.count
+        var i = Self.home(fp, capacity)
+        while slots[i] != Self.empty && slots[i] != Self.tombstone {
+            i += 1
+            if i == capacity { i = 0 }
+        }
         if slots[i] == Self.tombstone { tombstones -= 1 }
         slots[i] = Self.entry(fp, value)
         count += 1
@@ -69,8 +74,8 @@ struct FingerprintTable: Sendable {
     @discardableResult
     mutating func remove(_ fp: UInt32, _ value: UInt32) -> Bool {
         let target = Self.entry(fp, value)
-        let mask = slots.count - 1
-        var i = home(fp)
+        let capacity = slots.count
+        var i = Self.home(fp, capacity)
         while true {
             let e = slots[i]
             if e == Self.empty { return false }
@@ -80,7 +85,8 @@ struct FingerprintTable: Sendable {
                 tombstones += 1
                 return true
             }
-            i = (i + 1) & mask
+            i += 1
+            if i == capacity { i = 0 }
         }
     }
 
@@ -88,13 +94,14 @@ struct FingerprintTable: Sendable {
     @discardableResult
     mutating func replace(_ fp: UInt32, _ old: UInt32, with new: UInt32) -> Bool {
         let target = Self.entry(fp, old)
-        let mask = slots.count - 1
-        var i = home(fp)
+        let capacity = slots.count
+        var i = Self.home(fp, capacity)
         while true {
             let e = slots[i]
             if e == Self.empty { return false }
             if e == target { slots[i] = Self.entry(fp, new); return true }
-            i = (i + 1) & mask
+            i += 1
+            if i == capacity { i = 0 }
         }
     }
 
@@ -114,12 +121,13 @@ struct FingerprintTable: Sendable {
         if (count + 1) * 2 > capacity { capacity *= 2 }
         let old = slots
         slots = ContiguousArray(repeating: Self.empty, count: capacity)
-        shift = UInt64(64 - capacity.trailingZeroBitCount)
         tombstones = 0
-        let mask = capacity - 1
         for e in old where e != Self.empty && e != Self.tombstone {
-            var i = home(UInt32(truncatingIfNeeded: e >> 32))
-            while slots[i] != Self.empty { i = (i + 1) & mask }
+            var i = Self.home(UInt32(truncatingIfNeeded: e >> 32), capacity)
+            while slots[i] != Self.empty {
+                i += 1
+                if i == capacity { i = 0 }
+            }
             slots[i] = e
         }
     }

@@ -36,6 +36,12 @@ public enum IndexBenchmark {
         public var installations = 0
         /// Seconds to build them.
         public var buildSeconds = 0.0
+        /// Process CPU seconds (all threads) spent building: the cost once other load is removed.
+        public var buildCPUSeconds = 0.0
+        /// Process CPU seconds of the ID token lookups.
+        public var lookupCPUSeconds = 0.0
+        /// Process CPU seconds of the attribute scan.
+        public var scanCPUSeconds = 0.0
         /// Resident memory growth over the build, per installation.
         public var bytesPerInstallation = 0.0
         /// Seconds to write `tier` and `age` for every user.
@@ -46,6 +52,8 @@ public enum IndexBenchmark {
         public var lookupsPerSecond = 0.0
         /// Token lookups per second over all threads, answering the whole installation.
         public var fullLookupsPerSecond = 0.0
+        /// Token lookups per second over all threads, 1,024 tokens per call, answering IDs.
+        public var batchedLookupsPerSecond = 0.0
         /// Seconds of the scan `tier = gold AND age > 30`, yielding the matches in batches.
         public var scanSeconds = 0.0
         /// Installations it yielded.
@@ -94,7 +102,8 @@ public enum IndexBenchmark {
     }
 
     /// Runs the benchmark. `residentBytes` reads the process's current resident memory.
-    public static func run(_ options: Options, residentBytes: @Sendable () -> Int) throws -> Result {
+    /// `cpuSeconds` reads the process's CPU time (user + system, all threads).
+    public static func run(_ options: Options, residentBytes: @Sendable () -> Int, cpuSeconds: @Sendable () -> Double) throws -> Result {
         var result = Result(options: options)
         let generator = InstallationGenerator(seed: options.seed)
         let clock = ContinuousClock()
@@ -110,10 +119,12 @@ public enum IndexBenchmark {
             let rss0 = residentBytes()
             let index = ShardedIndex(configuration: .init(rowShards: 256, keyShards: 256, expectedInstallations: options.installations))
             let start = clock.now
+            let cpu0 = cpuSeconds()
             parallel(options.installations, threads: threads) { _, range in
                 for i in range { _ = try! index.upsert(generator.installation(i)) }
             }
             f.buildSeconds = seconds(clock.now - start)
+            f.buildCPUSeconds = cpuSeconds() - cpu0
             f.bytesPerInstallation = Double(residentBytes() - rss0) / Double(options.installations)
             precondition(index.count == options.installations, "build lost installations")
 
@@ -136,6 +147,7 @@ public enum IndexBenchmark {
             for full in [false, true] {
                 let hits = Atomic<Int>(0)
                 let lookupStart = clock.now
+                let cpu0 = cpuSeconds()
                 parallel(threads, threads: threads) { t, _ in
                     var n = 0
                     var j = t * sampleSize / threads
@@ -148,15 +160,37 @@ public enum IndexBenchmark {
                     hits.add(n, ordering: .relaxed)
                 }
                 let rate = Double(perThread * threads) / seconds(clock.now - lookupStart)
-                if full { f.fullLookupsPerSecond = rate } else { f.lookupsPerSecond = rate }
+                if full { f.fullLookupsPerSecond = rate } else { f.lookupsPerSecond = rate; f.lookupCPUSeconds = cpuSeconds() - cpu0 }
                 precondition(hits.load(ordering: .relaxed) == perThread * threads, "token lookups missed")
             }
 
+            do {
+                let batch = 1024
+                let rounds = max(1, perThread / batch)
+                let hits = Atomic<Int>(0)
+                let lookupStart = clock.now
+                parallel(threads, threads: threads) { t, _ in
+                    var n = 0
+                    var j = (t * sampleSize / threads) / batch * batch
+                    for _ in 0..<rounds {
+                        if j + batch > sampleSize { j = 0 }
+                        n += index.installationIDs(forTokens: Array(sample[j..<min(j + batch, sampleSize)])).count { $0 != nil }
+                        j += batch
+                    }
+                    hits.add(n, ordering: .relaxed)
+                }
+                let total = rounds * threads * min(batch, sampleSize)
+                f.batchedLookupsPerSecond = Double(total) / seconds(clock.now - lookupStart)
+                precondition(hits.load(ordering: .relaxed) == total, "batched token lookups missed")
+            }
+
             let scanStart = clock.now
+            let scanCPU0 = cpuSeconds()
             f.scanMatches = try index.scan(attributeSegment, batchSize: 1024, parallelism: threads) { batch in
                 precondition(!batch.isEmpty)
             }
             f.scanSeconds = seconds(clock.now - scanStart)
+            f.scanCPUSeconds = cpuSeconds() - scanCPU0
             let fieldStart = clock.now
             f.fieldScanMatches = try index.scan(fieldSegment, batchSize: 1024, parallelism: threads) { batch in
                 precondition(!batch.isEmpty)
@@ -173,10 +207,12 @@ public enum IndexBenchmark {
             let rss0 = residentBytes()
             let baseline = DictionaryBaseline()
             let start = clock.now
+            let cpu0 = cpuSeconds()
             parallel(n, threads: threads) { _, range in
                 for i in range { baseline.upsert(generator.installation(i)) }
             }
             f.buildSeconds = seconds(clock.now - start)
+            f.buildCPUSeconds = cpuSeconds() - cpu0
             f.bytesPerInstallation = Double(residentBytes() - rss0) / Double(n)
             let rss1 = residentBytes()
             let users = Atomic<Int>(0)
@@ -197,6 +233,7 @@ public enum IndexBenchmark {
             let perThread = options.lookups / threads
             let hits = Atomic<Int>(0)
             let lookupStart = clock.now
+            let lookupCPU0 = cpuSeconds()
             parallel(threads, threads: threads) { t, _ in
                 var found = 0
                 var j = t * baselineSample.count / threads
@@ -208,11 +245,14 @@ public enum IndexBenchmark {
                 hits.add(found, ordering: .relaxed)
             }
             f.lookupsPerSecond = Double(perThread * threads) / seconds(clock.now - lookupStart)
+            f.lookupCPUSeconds = cpuSeconds() - lookupCPU0
             f.fullLookupsPerSecond = f.lookupsPerSecond  // the dictionary answers the whole value either way
             precondition(hits.load(ordering: .relaxed) == perThread * threads, "baseline lookups missed")
             let scanStart = clock.now
+            let scanCPU0 = cpuSeconds()
             f.scanMatches = baseline.scanGoldOver30(batchSize: 1024) { batch in precondition(!batch.isEmpty) }
             f.scanSeconds = seconds(clock.now - scanStart)
+            f.scanCPUSeconds = cpuSeconds() - scanCPU0
             let fieldStart = clock.now
             f.fieldScanMatches = baseline.scanFrenchOptedIn(batchSize: 1024) { batch in precondition(!batch.isEmpty) }
             f.fieldScanSeconds = seconds(clock.now - fieldStart)
@@ -232,10 +272,12 @@ extension IndexBenchmark.Result {
         }
         func figures(_ f: IndexBenchmark.Figures) -> String {
             """
-            {"installations":\(f.installations),"build_seconds":\(number(f.buildSeconds)),\
+            {"installations":\(f.installations),"build_seconds":\(number(f.buildSeconds)),"build_cpu_seconds":\(number(f.buildCPUSeconds)),\
             "build_per_second":\(number(f.buildPerSecond)),"bytes_per_installation":\(number(f.bytesPerInstallation)),\
             "attribute_write_seconds":\(number(f.attributeSeconds)),"attribute_bytes_per_user":\(number(f.attributeBytesPerUser)),\
-            "lookups_per_second":\(number(f.lookupsPerSecond)),"full_lookups_per_second":\(number(f.fullLookupsPerSecond)),"scan_seconds":\(number(f.scanSeconds)),\
+            "lookups_per_second":\(number(f.lookupsPerSecond)),"full_lookups_per_second":\(number(f.fullLookupsPerSecond)),"lookup_cpu_seconds":\(number(f.lookupCPUSeconds)),\
+            "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),\
+            "scan_seconds":\(number(f.scanSeconds)),"scan_cpu_seconds":\(number(f.scanCPUSeconds)),\
             "scan_matches":\(f.scanMatches),"scan_ns_per_installation":\(number(f.scanNanosecondsPerInstallation)),\
             "field_scan_seconds":\(number(f.fieldScanSeconds)),"field_scan_matches":\(f.fieldScanMatches)}
             """

@@ -43,14 +43,21 @@ public final class ShardedIndex: Sendable {
         /// Installations to reserve room for: tables and row arrays are allocated once for
         /// this many, instead of growing (growing leaves freed blocks in the allocator).
         public var expectedInstallations: Int
+        /// Expected fraction of installations with a custom ID (presizing only).
+        public var expectedCustomIDShare: Double
+        /// Expected fraction of installations with an advertising ID (presizing only).
+        public var expectedAdvertisingIDShare: Double
         /// Hash seed; random when nil. Fix it only for reproducible layouts in tests.
         public var hashSeed: UInt64?
 
         /// Creates a configuration.
-        public init(rowShards: Int = 64, keyShards: Int = 64, expectedInstallations: Int = 0, hashSeed: UInt64? = nil) {
+        public init(rowShards: Int = 64, keyShards: Int = 64, expectedInstallations: Int = 0,
+                    expectedCustomIDShare: Double = 0.6, expectedAdvertisingIDShare: Double = 0.5, hashSeed: UInt64? = nil) {
             self.rowShards = rowShards
             self.keyShards = keyShards
             self.expectedInstallations = expectedInstallations
+            self.expectedCustomIDShare = expectedCustomIDShare
+            self.expectedAdvertisingIDShare = expectedAdvertisingIDShare
             self.hashSeed = hashSeed
         }
     }
@@ -88,8 +95,9 @@ public final class ShardedIndex: Sendable {
         rowShards = (0..<configuration.rowShards).map { _ in Locked(RowShard(expected: perRowShard)) }
         let hasher = self.hasher
         keyShards = (0..<configuration.keyShards).map { _ in
-            Locked(KeyShard(expectedTokens: perKeyShard, expectedAdvertising: perKeyShard / 2,
-                            expectedCustom: perKeyShard * 2 / 3, hasher: hasher))
+            Locked(KeyShard(expectedTokens: perKeyShard,
+                            expectedAdvertising: Int(Double(perKeyShard) * configuration.expectedAdvertisingIDShare),
+                            expectedCustom: Int(Double(perKeyShard) * configuration.expectedCustomIDShare), hasher: hasher))
         }
         self.observer = observer
     }
@@ -582,6 +590,70 @@ public final class ShardedIndex: Sendable {
     /// (no custom ID or strings to rebuild), what feedback handling needs.
     public func installationID(forToken token: DeviceToken) -> InstallationID? {
         resolve(token) { row, s in s.installationID(row) }
+    }
+
+    /// The installation IDs holding each token (nil where none), resolved in one pass: tokens
+    /// are grouped by key shard, then by row shard, so each shard's lock is taken once per
+    /// call and the memory reads inside one lock hold overlap. For feedback batches and
+    /// token-addressed sends.
+    public func installationIDs(forTokens tokens: [DeviceToken]) -> [InstallationID?] {
+        let n = tokens.count
+        var results = [InstallationID?](repeating: nil, count: n)
+        guard n > 0 else { return results }
+        let hashes = tokens.map { hasher.hash($0) }
+        var refs = [UInt32](repeating: Row.none, count: n)
+        var ambiguous: [Int] = []
+        let byKeyShard = Self.bucketed(n, buckets: keyShards.count) { keyShardIndex(hashes[$0]) }
+        for k in keyShards.indices where byKeyShard.starts[k] < byKeyShard.starts[k + 1] {
+            keyShards[k].mutex.withLock { ks in
+                for j in byKeyShard.starts[k]..<byKeyShard.starts[k + 1] {
+                    let i = byKeyShard.order[j]
+                    var seen = 0
+                    _ = ks.tokens.first(hashes[i].fingerprint) { ref in
+                        if seen == 0 { refs[i] = ref }
+                        seen += 1
+                        return seen > 1
+                    }
+                    if seen > 1 { ambiguous.append(i) }
+                }
+            }
+        }
+        let byRowShard = Self.bucketed(n, buckets: rowShards.count + 1) { i in
+            refs[i] == Row.none ? rowShards.count : shard(ofRow: refs[i])
+        }
+        for b in rowShards.indices where byRowShard.starts[b] < byRowShard.starts[b + 1] {
+            rowShards[b].mutex.withLock { s in
+                for j in byRowShard.starts[b]..<byRowShard.starts[b + 1] {
+                    let i = byRowShard.order[j]
+                    let r = Int(row(ofRef: refs[i]))
+                    guard r < s.rows.count else { continue }
+                    let row = s.rows[r]
+                    if row.has(Row.live) && s.tokenEquals(row, tokens[i]) { results[i] = s.installationID(row) }
+                }
+            }
+        }
+        // Several candidates for one fingerprint (a token in transit, a collision): one by one.
+        for i in ambiguous where results[i] == nil { results[i] = installationID(forToken: tokens[i]) }
+        return results
+    }
+
+    /// A counting sort of `0..<n` by `key` into `buckets`: indices of bucket b are
+    /// `order[starts[b]..<starts[b + 1]]`.
+    static func bucketed(_ n: Int, buckets: Int, key: (Int) -> Int) -> (order: [Int], starts: [Int]) {
+        var keys = [Int](repeating: 0, count: n)
+        var starts = [Int](repeating: 0, count: buckets + 1)
+        for i in 0..<n {
+            keys[i] = key(i)
+            starts[keys[i] + 1] += 1
+        }
+        for b in 0..<buckets { starts[b + 1] += starts[b] }
+        var next = starts
+        var order = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            order[next[keys[i]]] = i
+            next[keys[i]] += 1
+        }
+        return (order, starts)
     }
 
     /// Finds the row holding `token` and reads it with `read` under its shard's lock.

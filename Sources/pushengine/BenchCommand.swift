@@ -48,7 +48,8 @@ struct BenchCommand: ParsableCommand {
         let options = IndexBenchmark.Options(
             installations: installations, seed: seed, threads: threads, lookups: lookups,
             baselineInstallations: baselineInstallations)
-        var result = try IndexBenchmark.run(options, residentBytes: { ProcessMemory.residentBytes() })
+        var result = try IndexBenchmark.run(options, residentBytes: { ProcessMemory.residentBytes() },
+                                             cpuSeconds: { ProcessMemory.cpuSeconds() })
         result.peakRSSBytes = ProcessMemory.peakResidentBytes()
         if json {
             print(result.json)
@@ -87,6 +88,13 @@ enum ProcessMemory {
         let fields = read("/proc/self/statm").split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// CPU time of the whole process (user + system, all threads), in seconds.
+    static func cpuSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// Peak resident set size (VmHWM) in bytes.

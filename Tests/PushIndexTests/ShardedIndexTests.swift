@@ -26,6 +26,21 @@ import PushModel
         #expect(index.invariantViolations() == [])
     }
 
+    @Test func batchTokenLookupsMatchSingleOnes() throws {
+        let index = Fixture.index()
+        for n in 0..<200 { try index.upsert(Fixture.installation(n, platform: n % 3 == 0 ? .android : .iOS)) }
+        index.deleteInstallation(Fixture.uuid(5))
+        let tokens = (0..<210).map { $0 % 3 == 0 ? Fixture.fcm($0) : Fixture.apns($0) } + [Fixture.apns(3)]
+        let batch = index.installationIDs(forTokens: tokens)
+        #expect(batch.count == tokens.count)
+        for (i, token) in tokens.enumerated() { #expect(batch[i] == index.installationID(forToken: token)) }
+        #expect(batch[7] == Fixture.uuid(7))
+        #expect(batch[5] == nil)
+        #expect(batch[205] == nil)
+        #expect(batch[210] == nil)  // an APNs token shaped like installation 3's FCM one
+        #expect(index.installationIDs(forTokens: []).isEmpty)
+    }
+
     @Test func opaqueIDsAndLongFCMTokensLiveInTheArena() throws {
         let index = Fixture.index()
         let t = Fixture.t(1_700_000_000)
