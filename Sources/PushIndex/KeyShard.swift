@@ -3,6 +3,8 @@ import PushModel
 /// The stored type code of an attribute entry.
 enum StoredType: UInt8, Sendable {
     case string = 1, int, double, bool, date, tags
+    /// A string of at most 7 bytes held in the payload (bytes little-endian, length in the top byte).
+    case shortString
 
     init(_ t: AttributeType) {
         switch t {
@@ -172,6 +174,8 @@ struct KeyShard: Sendable {
         case .double: return .double(Double(bitPattern: e.payload))
         case .bool: return .bool(e.payload != 0)
         case .date: return .date(Timestamp(millisecondsSince1970: Int64(bitPattern: e.payload)))
+        case .shortString:
+            return .string(withShortString(e.payload) { String(decoding: $0, as: UTF8.self) })
         case .string:
             return .string(arena.with(UInt32(truncatingIfNeeded: e.payload >> 16), Int(e.payload & 0xFFFF)) {
                 String(decoding: $0, as: UTF8.self)
@@ -202,6 +206,8 @@ struct KeyShard: Sendable {
         case .double(let v): return AttributeEntry(payload: v.bitPattern, name: name, type: .double)
         case .bool(let v): return AttributeEntry(payload: v ? 1 : 0, name: name, type: .bool)
         case .date(let v): return AttributeEntry(payload: UInt64(bitPattern: v.millisecondsSince1970), name: name, type: .date)
+        case .string(let s) where s.utf8.count <= 7:
+            return AttributeEntry(payload: packShortString(s.utf8), name: name, type: .shortString)
         case .string(var s):
             let n = s.utf8.count
             let offset = s.withUTF8 { arena.append(UnsafeRawBufferPointer($0)) }
@@ -260,4 +266,24 @@ struct KeyShard: Sendable {
             + records.capacity * MemoryLayout<CustomRecord>.stride + arena.memoryBytes
             + attributes.capacity * MemoryLayout<AttributeEntry>.stride + freeRecords.capacity * 4
     }
+}
+
+/// Packs at most 7 bytes into a payload: bytes little-endian, length in the top byte.
+@inline(__always)
+func packShortString(_ bytes: some Sequence<UInt8>) -> UInt64 {
+    var payload: UInt64 = 0
+    var n: UInt64 = 0
+    for b in bytes {
+        payload |= UInt64(b) << (8 * n)
+        n += 1
+    }
+    return payload | n << 56
+}
+
+/// Calls `body` with the bytes of a short-string payload.
+@inline(__always)
+func withShortString<R>(_ payload: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    var words = payload & 0x00FF_FFFF_FFFF_FFFF
+    let n = Int(payload >> 56)
+    return withUnsafeBytes(of: &words) { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
 }

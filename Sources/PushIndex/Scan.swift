@@ -126,22 +126,60 @@ extension ShardedIndex {
         let shared = SharedWords(count: words * program.terms.count)
         let offsets = out.offsets
         let counts = out.counts
+        // Flatten tests and terms so the record loop only reads plain values.
+        var flat = FlatTests()
+        var atomIsTest: [Int32] = []  // per atom: index in flat.tests, or -1 - audience slot
+        var audienceSets: [KeySet] = []
+        for atom in program.recordAtoms {
+            switch atom {
+            case .attribute(let test):
+                atomIsTest.append(Int32(flat.tests.count))
+                flat.add(test)
+            case .customAudience(let set):
+                atomIsTest.append(-1 - Int32(audienceSets.count))
+                audienceSets.append(set)
+            }
+        }
+        var termCode: [CompiledSegment.Instr] = []
+        var termRanges: [Range<Int>] = []
+        for term in program.terms {
+            termRanges.append(termCode.count..<termCode.count + term.count)
+            termCode += term
+        }
+        let tests = flat
+        let atoms = atomIsTest
+        let sets = audienceSets
+        let code = termCode
+        let ranges = termRanges
         forEachShard(keyShards.count, parallelism: parallelism) { k in
             keyShards[k].mutex.withLock { ks in
                 let base = offsets[k]
-                for r in 0..<min(counts[k], ks.records.count) where ks.records[r].live {
-                    var atoms: UInt32 = 0
-                    for (i, atom) in program.recordAtoms.enumerated() {
-                        let hit: Bool
-                        switch atom {
-                        case .attribute(let test): hit = ks.evaluate(test, record: UInt32(r))
-                        case .customAudience(let set): hit = ks.withCustomBytes(UInt32(r)) { set.contains($0) }
+                tests.tests.withUnsafeBufferPointer { testList in
+                    tests.literals.withUnsafeBufferPointer { literals in
+                        tests.bytes.withUnsafeBytes { bytes in
+                            atoms.withUnsafeBufferPointer { atoms in
+                                code.withUnsafeBufferPointer { code in
+                                    let n = min(counts[k], ks.records.count)
+                                    for r in 0..<n where ks.records[r].live {
+                                        var atomBits: UInt32 = 0
+                                        for (a, slot) in atoms.enumerated() {
+                                            let hit: Bool
+                                            if slot >= 0 {
+                                                hit = ks.evaluate(testList[Int(slot)], record: r, literals: literals, bytes: bytes)
+                                            } else {
+                                                hit = ks.withCustomBytes(UInt32(r)) { sets[Int(-1 - slot)].contains($0) }
+                                            }
+                                            if hit { atomBits |= 1 << UInt32(a) }
+                                        }
+                                        let i = base + r
+                                        for t in ranges.indices
+                                        where CompiledSegment.evaluate(term: UnsafeBufferPointer(rebasing: code[ranges[t]]), atoms: atomBits) {
+                                            shared.pointer[t * words + i >> 6] |= 1 << UInt64(i & 63)
+                                        }
+                                    }
+                                }
+                            }
                         }
-                        if hit { atoms |= 1 << UInt32(i) }
-                    }
-                    let i = base + r
-                    for (t, term) in program.terms.enumerated() where CompiledSegment.evaluate(term: term, atoms: atoms) {
-                        shared.pointer[t * words + i >> 6] |= 1 << UInt64(i & 63)
                     }
                 }
             }

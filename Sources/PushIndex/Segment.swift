@@ -124,6 +124,12 @@ struct CompiledSegment: Sendable {
 
     /// Evaluates a term's code over the atom results of one record.
     static func evaluate(term code: [Instr], atoms: UInt32) -> Bool {
+        code.withUnsafeBufferPointer { evaluate(term: $0, atoms: atoms) }
+    }
+
+    /// Evaluates a term's code over the atom results of one record.
+    @inline(__always)
+    static func evaluate(term code: UnsafeBufferPointer<Instr>, atoms: UInt32) -> Bool {
         var stack: UInt64 = 0
         for instr in code {
             switch instr.op {
@@ -301,56 +307,139 @@ extension ShardedIndex {
     }
 }
 
+/// A literal as phase one compares it: plain values, no references.
+struct FlatLiteral: Sendable {
+    enum Kind: UInt8, Sendable { case integer, real, bytes }
+    var kind: Kind
+    var integer: Int64 = 0
+    var real: Double = 0
+    /// For `bytes`: range in `FlatTests.bytes`, and the short-string payload when ≤ 7 bytes.
+    var start: Int32 = 0
+    var count: Int32 = 0
+    var packed: UInt64 = 0
+}
+
+/// An attribute test as phase one runs it.
+struct FlatTest: Sendable {
+    enum Op: UInt8, Sendable { case exists, equals, notEquals, less, greater, oneOf, tag }
+    var code: UInt16
+    var op: Op
+    /// The literal (`oneOf`: literals `first..<first + count` of `FlatTests.literals`).
+    var literal: FlatLiteral
+    var first: Int32 = 0
+    var listCount: Int32 = 0
+}
+
+/// Every attribute test of a scan, flattened: the record loop touches no reference counts.
+struct FlatTests: Sendable {
+    var tests: [FlatTest] = []
+    var literals: [FlatLiteral] = []
+    var bytes: [UInt8] = []
+
+    mutating func flatten(_ lit: Literal) -> FlatLiteral {
+        switch lit {
+        case .integer(let v): return FlatLiteral(kind: .integer, integer: v)
+        case .real(let v): return FlatLiteral(kind: .real, real: v)
+        case .bytes(let b):
+            let start = Int32(bytes.count)
+            bytes += b
+            return FlatLiteral(kind: .bytes, start: start, count: Int32(b.count), packed: b.count <= 7 ? packShortString(b) : 0)
+        }
+    }
+
+    mutating func add(_ test: AttributeTest) {
+        var flat = FlatTest(code: test.code, op: .exists, literal: FlatLiteral(kind: .integer))
+        switch test.kind {
+        case .exists: flat.op = .exists
+        case .equals(let l): flat.op = .equals; flat.literal = flatten(l)
+        case .notEquals(let l): flat.op = .notEquals; flat.literal = flatten(l)
+        case .less(let l): flat.op = .less; flat.literal = flatten(l)
+        case .greater(let l): flat.op = .greater; flat.literal = flatten(l)
+        case .tag(let t): flat.op = .tag; flat.literal = flatten(.bytes(t))
+        case .oneOf(let list):
+            flat.op = .oneOf
+            flat.first = Int32(literals.count)
+            flat.listCount = Int32(list.count)
+            for l in list { literals.append(flatten(l)) }
+        }
+        tests.append(flat)
+    }
+}
+
+@inline(__always)
+private func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let n = min(a.count, b.count)
+    var i = 0
+    while i < n {
+        if a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+        i += 1
+    }
+    return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
+}
+
 extension KeyShard {
     /// Three-way comparison of a stored entry with a literal; nil when they cannot compare.
     @inline(__always)
-    func compare(_ e: AttributeEntry, _ lit: Literal) -> Int? {
-        switch (e.type, lit) {
-        case (.int, .integer(let v)), (.date, .integer(let v)), (.bool, .integer(let v)):
+    func compare(_ e: AttributeEntry, _ lit: FlatLiteral, _ bytes: UnsafeRawBufferPointer) -> Int? {
+        switch (e.type, lit.kind) {
+        case (.int, .integer), (.date, .integer), (.bool, .integer):
             let a = Int64(bitPattern: e.payload)
-            return a < v ? -1 : (a > v ? 1 : 0)
-        case (.int, .real(let v)):
+            return a < lit.integer ? -1 : (a > lit.integer ? 1 : 0)
+        case (.int, .real):
             let a = Double(Int64(bitPattern: e.payload))
-            return a < v ? -1 : (a > v ? 1 : 0)
-        case (.double, .real(let v)):
+            return a < lit.real ? -1 : (a > lit.real ? 1 : 0)
+        case (.double, .real):
             let a = Double(bitPattern: e.payload)
-            return a < v ? -1 : (a > v ? 1 : 0)
-        case (.string, .bytes(let lit)):
-            return arena.with(UInt32(truncatingIfNeeded: e.payload >> 16), Int(e.payload & 0xFFFF)) { raw in
-                let n = min(raw.count, lit.count)
-                for i in 0..<n where raw[i] != lit[i] { return raw[i] < lit[i] ? -1 : 1 }
-                return raw.count < lit.count ? -1 : (raw.count > lit.count ? 1 : 0)
-            }
+            return a < lit.real ? -1 : (a > lit.real ? 1 : 0)
+        case (.shortString, .bytes):
+            let wanted = UnsafeRawBufferPointer(rebasing: bytes[Int(lit.start)..<Int(lit.start + lit.count)])
+            return withShortString(e.payload) { compareBytes($0, wanted) }
+        case (.string, .bytes):
+            let wanted = UnsafeRawBufferPointer(rebasing: bytes[Int(lit.start)..<Int(lit.start + lit.count)])
+            return arena.with(UInt32(truncatingIfNeeded: e.payload >> 16), Int(e.payload & 0xFFFF)) { compareBytes($0, wanted) }
         default:
             return nil
         }
     }
 
-    /// Evaluates one attribute test on record `r`.
-    func evaluate(_ test: AttributeTest, record r: UInt32) -> Bool {
-        let rec = records[Int(r)]
-        var entry: AttributeEntry? = nil
-        var i = Int(rec.attributeStart)
-        let end = i + Int(rec.attributeCount)
-        while i < end {
-            if attributes[i].name == test.code { entry = attributes[i]; break }
-            i += 1
+    /// Whether a stored entry equals a literal (short strings compare as one word).
+    @inline(__always)
+    func equals(_ e: AttributeEntry, _ lit: FlatLiteral, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        if e.type == .shortString && lit.kind == .bytes {
+            return lit.count <= 7 && e.payload == lit.packed
         }
-        guard let e = entry else { return false }
-        switch test.kind {
-        case .exists: return true
-        case .equals(let lit): return compare(e, lit) == 0
-        case .notEquals(let lit): return compare(e, lit).map { $0 != 0 } ?? false
-        case .less(let lit): return compare(e, lit) == -1
-        case .greater(let lit): return compare(e, lit) == 1
-        case .oneOf(let lits): return lits.contains { compare(e, $0) == 0 }
-        case .tag(let tag):
-            guard e.type == .tags else { return false }
-            var found = false
-            tag.withUnsafeBytes { wanted in
-                forEachTag(e) { t in if !found && t.count == wanted.count && memcmpBytes(t.baseAddress!, wanted.baseAddress, t.count) { found = true } }
+        return compare(e, lit, bytes) == 0
+    }
+
+    /// Evaluates one attribute test on record `r`.
+    @inline(__always)
+    func evaluate(_ test: FlatTest, record r: Int, literals: UnsafeBufferPointer<FlatLiteral>, bytes: UnsafeRawBufferPointer) -> Bool {
+        let rec = records[r]
+        let found: AttributeEntry? = attributes.withUnsafeBufferPointer { entries in
+            var i = Int(rec.attributeStart)
+            let end = i + Int(rec.attributeCount)
+            while i < end {
+                if entries[i].name == test.code { return entries[i] }
+                i += 1
             }
-            return found
+            return nil
+        }
+        guard let e = found else { return false }
+        switch test.op {
+        case .exists: return true
+        case .equals: return equals(e, test.literal, bytes)
+        case .notEquals: return compare(e, test.literal, bytes).map { $0 != 0 } ?? false
+        case .less: return compare(e, test.literal, bytes) == -1
+        case .greater: return compare(e, test.literal, bytes) == 1
+        case .oneOf:
+            for j in Int(test.first)..<Int(test.first + test.listCount) where equals(e, literals[j], bytes) { return true }
+            return false
+        case .tag:
+            guard e.type == .tags else { return false }
+            let wanted = UnsafeRawBufferPointer(rebasing: bytes[Int(test.literal.start)..<Int(test.literal.start + test.literal.count)])
+            var hit = false
+            forEachTag(e) { t in if !hit && compareBytes(t, wanted) == 0 { hit = true } }
+            return hit
         }
     }
 }

@@ -62,6 +62,19 @@ import PushModel
         #expect(try matching(index, .not(.attribute(tier, .exists))) == [9])
     }
 
+    @Test func stringOrderingShortAndLong() throws {
+        let index = try populated()
+        #expect(try matching(index, .attribute(tier, .lessThan(.string("gold")))) == [1, 3, 5, 7])
+        #expect(try matching(index, .attribute(tier, .greaterThan(.string("free")))) == [0, 2, 4, 6, 8])
+        #expect(try matching(index, .attribute(tier, .isIn([.string("free"), .string("platinum")]))) == [1, 3, 5, 7])
+        let motto = try AttributeName("motto")
+        try index.setAttributes([motto: .string("a-long-motto-value")], for: try CustomID("user-1"))
+        try index.setAttributes([motto: .string("b-long-motto-value")], for: try CustomID("user-2"))
+        #expect(try matching(index, .attribute(motto, .greaterThan(.string("a-long-motto-value")))) == [2])
+        #expect(try matching(index, .attribute(motto, .equals(.string("a-long-motto-value")))) == [1])
+        #expect(try matching(index, .attribute(motto, .lessThan(.string("b")))) == [1])
+    }
+
     @Test func booleanCombinations() throws {
         let index = try populated()
         let gold = Segment.attribute(tier, .equals(.string("gold")))
