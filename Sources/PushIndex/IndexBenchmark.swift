@@ -165,7 +165,7 @@ public enum IndexBenchmark {
             }
 
             do {
-                let batch = 1024
+                let batch = 8192
                 let rounds = max(1, perThread / batch)
                 let hits = Atomic<Int>(0)
                 let lookupStart = clock.now

@@ -75,7 +75,8 @@ public enum MutationOutcome: Hashable, Sendable {
 /// A mutation the index applied, as its observer receives it.
 public struct MutationRecord: Hashable, Sendable {
     /// Increases by one per applied mutation, taken while the mutation's lock is held:
-    /// replaying records in this order rebuilds the same index.
+    /// replaying records in this order rebuilds the same index. (Numbers are only drawn
+    /// while an observer is attached.)
     public var sequence: UInt64
     /// The mutation.
     public var mutation: IndexMutation
