@@ -15,7 +15,7 @@ extension ShardedIndex {
         var rows: [UInt32: RowFacts] = [:]
         var liveTotal = 0
         for b in rowShards.indices {
-            rowShards[b].mutex.withLock { s in
+            rowShards[b].withLock { s in
                 var live = 0
                 for r in s.rows.indices where s.rows[r].has(Row.live) {
                     live += 1
@@ -46,7 +46,7 @@ extension ShardedIndex {
         var tokenEntries = 0
         var advertisingEntries = 0
         for k in keyShards.indices {
-            keyShards[k].mutex.withLock { ks in
+            keyShards[k].withLock { ks in
                 ks.tokens.forEach { fp, ref in
                     tokenEntries += 1
                     guard let facts = rows[ref], let token = facts.token else {
@@ -88,7 +88,7 @@ extension ShardedIndex {
         for (ref, facts) in rows where facts.customRef != Row.none {
             let k = shard(ofRecord: facts.customRef)
             let r = record(ofRef: facts.customRef)
-            let listed = keyShards[k].mutex.withLock { ks in
+            let listed = keyShards[k].withLock { ks in
                 Int(r) < ks.records.count && ks.records[Int(r)].live && ks.devices(r).contains(ref)
             }
             if !listed { problems.append("row \(ref) points to record \(k)/\(r) that does not list it") }

@@ -116,7 +116,7 @@ extension ShardedIndex {
         guard !program.terms.isEmpty else { return (out, program) }
         var total = 0
         for k in keyShards.indices {
-            let n = keyShards[k].mutex.withLock { $0.records.count }
+            let n = keyShards[k].withLock { $0.records.count }
             out.offsets[k] = total
             out.counts[k] = n
             total += (n + 63) & ~63
@@ -152,7 +152,7 @@ extension ShardedIndex {
         let code = termCode
         let ranges = termRanges
         forEachShard(keyShards.count, parallelism: parallelism) { k in
-            keyShards[k].mutex.withLock { ks in
+            keyShards[k].withLock { ks in
                 let base = offsets[k]
                 tests.tests.withUnsafeBufferPointer { testList in
                     tests.literals.withUnsafeBufferPointer { literals in
@@ -228,7 +228,7 @@ extension ShardedIndex {
             while true {
                 var batch: [Installation] = []
                 batch.reserveCapacity(batchSize)
-                let finished: Bool = rowShards[b].mutex.withLock { s in
+                let finished: Bool = rowShards[b].withLock { s in
                     withScanBuffers(program, masks) { code, bits, offsets, counts in
                         s.rows.withUnsafeBufferPointer { rows in
                             let n = rows.count
@@ -261,7 +261,7 @@ extension ShardedIndex {
         let total = Atomic<Int>(0)
         let recordBits = self.recordBits
         forEachShard(rowShards.count, parallelism: parallelism) { b in
-            let n: Int = rowShards[b].mutex.withLock { s in
+            let n: Int = rowShards[b].withLock { s in
                 withScanBuffers(program, masks) { code, bits, offsets, counts in
                     s.rows.withUnsafeBufferPointer { rows in
                         var n = 0
@@ -288,7 +288,7 @@ extension ShardedIndex {
             while true {
                 var batch: [UserbaseEntry] = []
                 batch.reserveCapacity(batchSize)
-                let finished: Bool = rowShards[b].mutex.withLock { s in
+                let finished: Bool = rowShards[b].withLock { s in
                     let n = s.rows.count
                     while cursor < n && batch.count < batchSize {
                         let row = s.rows[cursor]

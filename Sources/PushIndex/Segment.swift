@@ -153,8 +153,8 @@ extension ShardedIndex {
     /// Resolves names, types and audiences of a segment. Throws a `ValidationError` naming
     /// the offending part (unknown audience, wrong literal type, too deep).
     func compile(_ segment: Segment) throws(ValidationError) -> CompiledSegment {
-        let registry = self.registry.mutex.withLock { $0 }
-        let audienceSets = audienceStore.mutex.withLock { $0.sets }
+        let registry = self.registry.withLock { $0 }
+        let audienceSets = audienceStore.withLock { $0.sets }
         var out = CompiledSegment()
         var sink: [CompiledSegment.Instr] = []
         var inTerm = false
