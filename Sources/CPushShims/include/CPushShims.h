@@ -73,3 +73,13 @@ static inline int CPushShims_epoll_wait(int epfd, uint32_t *events, uint64_t *da
 }
 
 #endif
+
+#ifndef CPUSHSHIMS_FUNCS
+#define CPUSHSHIMS_FUNCS
+/// Installs a server ALPN callback selecting "h2" when offered (no ALPN otherwise).
+void CPushShims_SSL_CTX_select_h2_alpn(SSL_CTX *ctx);
+/// Sets the name the peer certificate must match (IP address or DNS name; SNI for DNS names).
+int CPushShims_SSL_set_peer_host(SSL *ssl, const char *host);
+/// 1 when ALPN selected "h2".
+int CPushShims_SSL_get_alpn_is_h2(const SSL *ssl);
+#endif
