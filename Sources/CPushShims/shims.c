@@ -1,4 +1,6 @@
 // Non-inline wrappers: callbacks OpenSSL calls, and calls whose types Swift imports awkwardly.
+#define _GNU_SOURCE
+#include <sys/socket.h>
 #include "CPushShims.h"
 #include <arpa/inet.h>
 #include <string.h>
@@ -41,4 +43,8 @@ int CPushShims_SSL_get_alpn_is_h2(const SSL *ssl) {
     unsigned int len = 0;
     SSL_get0_alpn_selected(ssl, &p, &len);
     return (p != NULL && len == 2 && memcmp(p, "h2", 2) == 0) ? 1 : 0;
+}
+
+int CPushShims_accept_nonblocking(int listener) {
+    return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

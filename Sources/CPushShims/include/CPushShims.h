@@ -9,6 +9,8 @@
 #include <openssl/evp.h>
 #include <nghttp2/nghttp2.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 
 static inline long CPushShims_SSL_CTX_set_min_proto_version_tls12(SSL_CTX *ctx) {
@@ -50,6 +52,14 @@ static inline int32_t CPushShims_NGHTTP2_INITIAL_WINDOW_SIZE(void) {
 
 static inline int32_t CPushShims_NGHTTP2_VERSION_NUM(void) {
     return NGHTTP2_VERSION_NUM;
+}
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (glibc declares it only under _GNU_SOURCE).
+int CPushShims_accept_nonblocking(int listener);
+
+/// A non-blocking, close-on-exec eventfd.
+static inline int CPushShims_eventfd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 /// epoll_event is packed on x86_64; build and read it in C.
