@@ -28,6 +28,7 @@ final class BatchQueue: @unchecked Sendable {
     private var shutdownRequested = false
     private var writerExited = false
     private var flushRequested: UInt64 = 0
+    private var syncRequested: UInt64 = 0
     private var flushCompleted: UInt64 = 0
     private var flushError: EventLogError?
 
@@ -36,6 +37,8 @@ final class BatchQueue: @unchecked Sendable {
         var batches: [EventBatch]
         /// The flush ticket to complete after this work is written (0: none).
         var flushTicket: UInt64
+        /// The highest ticket whose caller also wants the files synced.
+        var syncTicket: UInt64
         var shutdown: Bool
     }
 
@@ -110,11 +113,12 @@ final class BatchQueue: @unchecked Sendable {
 
     /// Waits until the writer has written everything queued before this call.
     /// - Throws: the writer's error when it could not write everything.
-    func flush() throws(EventLogError) {
+    func flush(sync: Bool) throws(EventLogError) {
         try locked { () throws(EventLogError) in
             if writerExited { throw .shutDown }
             flushRequested += 1
             let ticket = flushRequested
+            if sync { syncRequested = ticket }
             pthread_cond_signal(notEmpty)
             while flushCompleted < ticket && !writerExited {
                 pthread_cond_wait(flushed, mutex)
@@ -141,12 +145,12 @@ final class BatchQueue: @unchecked Sendable {
                 deadline.tv_nsec = nanoseconds % 1_000_000_000
                 _ = pthread_cond_timedwait(notEmpty, mutex, &deadline)
             }
-            let work = Work(batches: batches, flushTicket: flushRequested, shutdown: shutdownRequested)
+            let work = Work(batches: batches, flushTicket: flushRequested, syncTicket: syncRequested, shutdown: shutdownRequested)
             batches = []
             queuedRecords = 0
             pthread_cond_broadcast(notFull)
             return work
-        }) ?? Work(batches: [], flushTicket: 0, shutdown: false)
+        }) ?? Work(batches: [], flushTicket: 0, syncTicket: 0, shutdown: false)
     }
 
     /// Sets (or clears, with nil) the reason producers are refused; wakes blocked producers.

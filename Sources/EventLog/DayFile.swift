@@ -9,6 +9,11 @@ final class DayFile {
     /// `spool/…_YYYY-MM-DD.csv.partial`.
     let path: String
     let day: UTCDay
+    /// When the file is handed to the sink (seconds since the epoch, on the injected clock):
+    /// the day's end plus grace, or, for late lines of a day already published, one grace
+    /// period after the first of them arrived (so a trickle of late events costs one
+    /// append to the published file per grace period, not one per flush).
+    var publishAt: Int64
     /// The in-app header, written first when the file is empty; nil for push files.
     let header: StaticString?
     /// Bytes of header at the start of the file (for the sink's append disposition).
@@ -25,6 +30,7 @@ final class DayFile {
         self.finalName = finalName
         self.path = path
         self.day = day
+        self.publishAt = day.end.secondsSinceEpoch
         self.header = header
         self.headerByteCount = headerByteCount
         let prefix = EventLineFormatter.datePrefix(of: day)

@@ -39,6 +39,7 @@ final class EventLogCore {
         self.fileSystem = fileSystem
         self.queue = queue
         self.status = status
+        for file in recovered { file.publishAt = file.day.end.secondsSinceEpoch + configuration.graceSeconds }
         self.recovered = Dictionary(recovered.map { ($0.finalName, $0) }, uniquingKeysWith: { first, _ in first })
         self.lastSeenDay = clock.now().day
     }
@@ -53,15 +54,16 @@ final class EventLogCore {
             for batch in work.batches { format(batch) }
 
             let forced = work.flushTicket > completedTicket || work.shutdown
+            let syncRequested = work.syncTicket > completedTicket
             let now = ContinuousClock.now
             if refusal != nil {
                 if forced || now - lastRetry >= configuration.retryInterval {
                     lastRetry = now
-                    writeAll(sync: forced)
+                    writeAll(sync: syncRequested)
                 }
             } else if forced || now - lastIntervalWrite >= flush.interval {
                 lastIntervalWrite = now
-                writeAll(sync: work.shutdown ? flush.syncOnShutdown : (forced || flush.syncOnInterval))
+                writeAll(sync: syncRequested || (work.shutdown ? flush.syncOnShutdown : flush.syncOnInterval))
             }
             rolloverAndPublish(forced: forced)
             if work.shutdown { closeAll() }
@@ -106,11 +108,19 @@ final class EventLogCore {
         if let file = files[key] { return file }
         let day = UTCDay(unchecked: key.day)
         let finalName = ExportFileName(app: key.app, kind: key.kind, platform: key.platform, day: day).description
-        let file = recovered.removeValue(forKey: finalName)
-            ?? DayFile(finalName: finalName,
-                       path: configuration.spoolDirectory + "/" + finalName + ExportFileName.partialSuffix,
-                       day: day, header: key.kind == .inAppEvents ? EventLogCore.inAppHeader : nil,
-                       headerByteCount: 0, bufferByteCount: configuration.flush.bufferByteCount)
+        let file: DayFile
+        if let adopted = recovered.removeValue(forKey: finalName) {
+            file = adopted
+        } else {
+            file = DayFile(finalName: finalName,
+                           path: configuration.spoolDirectory + "/" + finalName + ExportFileName.partialSuffix,
+                           day: day, header: key.kind == .inAppEvents ? EventLogCore.inAppHeader : nil,
+                           headerByteCount: 0, bufferByteCount: configuration.flush.bufferByteCount)
+            let grace = configuration.graceSeconds
+            let now = clock.now().secondsSinceEpoch
+            file.publishAt = day.end.secondsSinceEpoch + grace
+            if file.publishAt <= now { file.publishAt = now + grace }
+        }
         files[key] = file
         return file
     }
@@ -170,11 +180,10 @@ final class EventLogCore {
         if publishError != nil && !forced && ContinuousClock.now - lastPublishFailure < configuration.retryInterval {
             return
         }
-        let grace = configuration.graceSeconds
-        for (key, file) in files where file.day.end.secondsSinceEpoch + grace <= now.secondsSinceEpoch {
+        for (key, file) in files where file.publishAt <= now.secondsSinceEpoch {
             if publish(file) { files.removeValue(forKey: key) }
         }
-        for (name, file) in recovered where file.day.end.secondsSinceEpoch + grace <= now.secondsSinceEpoch {
+        for (name, file) in recovered where file.publishAt <= now.secondsSinceEpoch {
             if publish(file) { recovered.removeValue(forKey: name) }
         }
     }

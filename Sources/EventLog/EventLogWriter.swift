@@ -86,11 +86,12 @@ public final class EventLogWriter: Sendable {
         return try queue.tryPush(batch)
     }
 
-    /// Waits until every batch appended before this call is written and synced, and the
-    /// rollover and publication checks have run against the clock's current time.
+    /// Waits until every batch appended before this call is written (and, with `sync`,
+    /// fsynced), and the rollover and publication checks have run against the clock's
+    /// current time.
     /// - Throws: the write error when the disk refuses (the lines stay in memory).
-    public func flush() throws(EventLogError) {
-        try queue.flush()
+    public func flush(sync: Bool = true) throws(EventLogError) {
+        try queue.flush(sync: sync)
     }
 
     /// Writes what is queued, syncs (per policy), publishes the days past grace, closes the
