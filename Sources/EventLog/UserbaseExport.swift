@@ -79,11 +79,20 @@ public enum UserbaseExport {
         let buffer = ByteBuffer(capacity: 1 << 20)
         var lines = 0
         var bytes = 0
-        do {
+        do throws(EventLogError) {
             for row in rows {
                 lines += 1
-                let customID = try LogField(row.userbaseCustomID, field: "userbase row \(lines) custom ID")
-                let advertisingID = try LogField(row.userbaseAdvertisingID, field: "userbase row \(lines) advertising ID")
+                // Checked in place; the error's field name is only built for a bad row.
+                let customText = row.userbaseCustomID
+                if let rejection = LogField.check(customText.utf8) {
+                    throw .invalidField(field: "userbase row \(lines) custom ID", reason: rejection)
+                }
+                let advertisingText = row.userbaseAdvertisingID
+                if let rejection = LogField.check(advertisingText.utf8) {
+                    throw .invalidField(field: "userbase row \(lines) advertising ID", reason: rejection)
+                }
+                let customID = LogField(unchecked: customText)
+                let advertisingID = LogField(unchecked: advertisingText)
                 EventLineFormatter.appendUserbase(customID: customID, advertisingID: advertisingID,
                                                   optIn: row.userbaseOptIn, to: buffer)
                 if buffer.pendingCount >= 1 << 19 { bytes += try drain(buffer, fd: fd, path: path, fileSystem: fileSystem) }

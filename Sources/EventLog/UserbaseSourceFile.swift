@@ -3,6 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Reads userbase rows from a file, for `pushengine export userbase --from FILE` until the
 /// index feeds the export directly.
@@ -21,7 +26,7 @@ public enum UserbaseSourceFile {
     /// - Throws: ``EventLogError/invalidUserbaseRow(source:line:reason:)`` or the I/O error.
     public static func read(path: String) throws(EventLogError) -> [UserbaseEntry] {
         let fileSystem = POSIXFileSystem()
-        guard let size = try fileSystem.size(path) else { throw .ioFailure(operation: "open", path: path, errno: 2) }
+        guard let size = try fileSystem.size(path) else { throw .io("open", path: path, errno: ENOENT) }
         let bytes = try fileSystem.read(path, offset: 0, count: size)
         let isJSONLines = path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson")
         return try parse(bytes, source: path, jsonLines: isJSONLines)
