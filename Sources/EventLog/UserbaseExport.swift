@@ -109,6 +109,14 @@ public enum UserbaseExport {
         return UserbaseExportSummary(fileName: name.description, lineCount: lines, byteCount: bytes)
     }
 
+    /// The latest day whose daily snapshot is due at `now`: a day's snapshot is due once the
+    /// day is over plus `grace` (the reference: each UTC day + 2 h). A daily scheduler (`serve`)
+    /// writes it when this changes.
+    public static func latestDueDay(at now: EventTime, grace: Duration) -> UTCDay {
+        let shifted = now.secondsSinceEpoch - grace.components.seconds
+        return UTCDay(unchecked: shifted.floorDivided(by: 86_400) - 1)
+    }
+
     private static func drain(_ buffer: ByteBuffer, fd: Int32, path: String,
                               fileSystem: any SpoolFileSystem) throws(EventLogError) -> Int {
         let total = buffer.pendingCount
@@ -117,5 +125,13 @@ public enum UserbaseExport {
         }
         buffer.resetIfDrained()
         return total
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity.
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }

@@ -62,4 +62,10 @@ private struct IndexedInstallation: UserbaseRow {
         #expect(lines[1] == "user-1;AD-1;False")
         #expect(summary.byteCount == text.utf8.count)
     }
+
+    @Test(arguments: [("2017-07-25T02:00:00", "2017-07-24"), ("2017-07-25T01:59:59", "2017-07-23"),
+                      ("2017-07-25T23:59:59", "2017-07-24"), ("2017-07-26T02:00:00", "2017-07-25")])
+    func theDailySnapshotOfADayIsDueAfterTheDayPlusGrace(now: String, day: String) {
+        #expect(UserbaseExport.latestDueDay(at: at(now), grace: .seconds(7200)).description == day)
+    }
 }
