@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import PushModel
 @testable import EventLog
@@ -253,6 +255,35 @@ import PushModel
         try writer.append(batch(records))
         try writer.flush()
         #expect(directory.contents("spool/\(pushName).partial") == (0..<10).map { line("2017-07-24T09:00:0\($0)") }.joined())
+        try writer.shutdown()
+    }
+
+    @Test func concurrentProducersLoseAndDoubleNothing() throws {
+        let clock = ManualClock("2017-07-24T09:00:00")
+        let writer = try makeWriter(clock: clock, queueCapacity: 64, flush: .init(bufferByteCount: 4096))
+        let producers = 4
+        let batchesPerProducer = 50
+        let recordsPerBatch = 20
+        let failures = Mutex(0)
+        let app = Reference.app
+        DispatchQueue.concurrentPerform(iterations: producers) { producer in
+            for b in 0..<batchesPerProducer {
+                let records = (0..<recordsPerBatch).map { r in
+                    EventRecord.subscription(.optIn, at: at("2017-07-24T09:00:00"),
+                                             user: EventUser(customID: try! LogField("p\(producer)-b\(b)-r\(r)", field: "c"), installationID: "I"))
+                }
+                do {
+                    try writer.append(EventBatch(app: app, platform: .iOS, records: records))
+                } catch {
+                    failures.withLock { $0 += 1 }
+                }
+            }
+        }
+        try writer.flush()
+        #expect(failures.withLock { $0 } == 0)
+        let lines = try #require(directory.contents("spool/\(pushName).partial")).split(separator: "\n")
+        #expect(lines.count == producers * batchesPerProducer * recordsPerBatch)
+        #expect(Set(lines).count == lines.count, "no line written twice")
         try writer.shutdown()
     }
 
