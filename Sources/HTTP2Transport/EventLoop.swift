@@ -50,9 +50,15 @@ public final class EventLoop: @unchecked Sendable {
     let readScratch = ReadScratch()
 
     private static let wakeToken = UInt64.max
+    private static let ignoreSIGPIPE: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
 
-    /// Creates a loop and starts its thread.
+    /// Creates a loop and starts its thread. The first loop also makes the process ignore
+    /// SIGPIPE: a write to a peer that has gone must be an error on that socket, not a crash.
     public init(index: Int = 0) {
+        _ = EventLoop.ignoreSIGPIPE
         self.index = index
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epfd >= 0, "epoll_create1 failed: errno \(errno)")

@@ -231,13 +231,15 @@ final class ClientDriver: SocketConnection {
     }
 
     func enqueue(_ requests: [HTTP2Request]) {
-        guard let core else {
-            if finished { deliverNow(requests.map { .init(tag: $0.tag, result: .failure(.notSent(reason: "connection closed"))) }) }
-            else { early.append(contentsOf: requests) }
+        if finished {
+            // Deliver on a later turn of the loop: a completion handler that resubmits to a
+            // closed connection must not recurse.
+            let batch = requests.map { HTTP2Completion(tag: $0.tag, result: .failure(.notSent(reason: "connection closed"))) }
+            loop.execute(with: self) { $0.deliverNow(batch) }
             return
         }
-        if finished {
-            deliverNow(requests.map { .init(tag: $0.tag, result: .failure(.notSent(reason: "connection closed"))) })
+        guard let core else {
+            early.append(contentsOf: requests)
             return
         }
         core.enqueue(requests, now: 0)
@@ -316,7 +318,7 @@ final class ClientDriver: SocketConnection {
         deliverNow(core.takeCompletions())
     }
 
-    private func deliverNow(_ batch: [HTTP2Completion]) {
+    func deliverNow(_ batch: [HTTP2Completion]) {
         guard !batch.isEmpty else { return }
         owner?.completed(batch.count)
         onCompletions(batch)

@@ -93,7 +93,7 @@ class SocketConnection: LoopHandler {
     func writeOut() -> Bool {
         while !out.isEmpty {
             let r = out.readable
-            let n = write(fd, r.baseAddress, r.count)
+            let n = send(fd, r.baseAddress, r.count, Int32(MSG_NOSIGNAL))
             if n > 0 {
                 out.consume(n)
                 continue
