@@ -9,9 +9,9 @@ struct ReasonCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { reason.name }
 }
 
-private let topicHeader = HTTP2HeaderField("apns-topic", Fixtures.topic)
+let topicHeader = HTTP2HeaderField("apns-topic", Fixtures.topic)
 
-private let requestReasonCases: [ReasonCase] = [
+let requestReasonCases: [ReasonCase] = [
     ReasonCase(reason: .methodNotAllowed, request: Fixtures.apnsRequest(method: "GET")),
     ReasonCase(reason: .badPath, request: Fixtures.apnsRequest(path: "/3/devices/\(Fixtures.token)")),
     ReasonCase(reason: .missingDeviceToken, request: Fixtures.apnsRequest(path: "/3/device/")),
