@@ -20,22 +20,25 @@ final class MessageIDGenerator: Sendable {
         // xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx: version 4, RFC 4122 variant.
         let high = (prefix & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000
         let low = (sequence & 0x0FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        var bytes = [UInt8](repeating: UInt8(ascii: "-"), count: 36)
-        var position = 0
-        func emit(_ value: UInt64, nibbles: Int) {
-            var shift = (nibbles - 1) * 4
-            for _ in 0..<nibbles {
-                if bytes[position] == UInt8(ascii: "-"), position == 8 || position == 13 || position == 18 || position == 23 {
-                    position += 1
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            Self.hex.withUnsafeBufferPointer { hex in
+                var position = 0
+                for (index, value) in [high, low].enumerated() {
+                    var shift: UInt64 = 60
+                    for nibble in 0..<16 {
+                        let absolute = index * 16 + nibble
+                        if absolute == 8 || absolute == 12 || absolute == 16 || absolute == 20 {
+                            buffer[position] = UInt8(ascii: "-")
+                            position += 1
+                        }
+                        buffer[position] = hex[Int((value >> shift) & 0xF)]
+                        position += 1
+                        shift &-= 4
+                    }
                 }
-                bytes[position] = Self.hex[Int((value >> UInt64(shift)) & 0xF)]
-                position += 1
-                shift -= 4
+                return position
             }
         }
-        emit(high, nibbles: 16)
-        emit(low, nibbles: 16)
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
