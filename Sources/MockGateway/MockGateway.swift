@@ -141,9 +141,12 @@ public final class MockGateway: HTTP2ServerHandler {
         let headers = APNsHeaders(request.headers)
         // The apns-id we answer with: the request's when it is a UUID, else a new one.
         let apnsID = headers.apnsID.flatMap { isUUID($0) ? $0 : nil } ?? messageIDs.next()
-        let rawToken = apnsToken(in: request.path)
-        let token = rawToken.map(normalizedToken)
-        let verdict = validateAPNs(request, headers: headers, token: token)
+        let tokenShape = APNsTokenShape(path: request.path)
+        let verdict = validateAPNs(request, headers: headers, tokenShape: tokenShape)
+        // The token as a String only when a scenario or the recorder needs it.
+        let needsToken = scenario != nil || configuration.recorder != nil
+        let rawToken = needsToken ? apnsToken(in: request.path) : nil
+        let token = rawToken.map { tokenShape.hasUpperCase ? $0.lowercased() : $0 }
         var timestamp: Int64?
         var reason = verdict
         var delay: Duration?
@@ -187,17 +190,17 @@ public final class MockGateway: HTTP2ServerHandler {
     }
 
     /// The checks in the order this gateway applies them; nil when the request is acceptable.
-    func validateAPNs(_ request: HTTP2ServerRequest, headers: APNsHeaders, token: String?) -> APNsReason? {
+    func validateAPNs(_ request: HTTP2ServerRequest, headers: APNsHeaders, tokenShape: APNsTokenShape) -> APNsReason? {
         guard request.method == "POST" else { return .methodNotAllowed }
-        let path = request.path
-        guard path.utf8.starts(with: "/3/device".utf8) else { return .badPath }
-        guard let token else {
-            return path == "/3/device" || path == "/3/device/" ? .missingDeviceToken : .badPath
+        switch tokenShape.verdict {
+        case .badPath: return .badPath
+        case .missing: return .missingDeviceToken
+        case .invalid: return .badDeviceToken
+        case .valid: break
         }
-        guard isValidAPNsToken(token) else { return .badDeviceToken }
         if headers.duplicated { return .duplicateHeaders }
         if configuration.requiresAuthentication {
-            if let rejection = tokens.check(authorization: headers.authorization, connectionID: request.connectionID) {
+            if let rejection = tokens.check(authorization: headers.authorization.first, connectionID: request.connectionID) {
                 return rejection
             }
         }
@@ -234,13 +237,6 @@ public final class MockGateway: HTTP2ServerHandler {
         return String(path.dropFirst(prefix.count))
     }
 
-    /// Even-length hex of 32–100 bytes.
-    func isValidAPNsToken(_ token: String) -> Bool {
-        let count = token.utf8.count
-        guard count >= 64, count <= 200, count % 2 == 0 else { return false }
-        return token.utf8.allSatisfy { hexValue($0) != nil }
-    }
-
     /// A bundle-ID-like topic: letters, digits, `.`, `-`, `_`, at most 255 bytes.
     func isValidTopicSyntax(_ topic: String) -> Bool {
         guard !topic.isEmpty, topic.utf8.count <= 255 else { return false }
@@ -261,6 +257,49 @@ public final class MockGateway: HTTP2ServerHandler {
 }
 
 let jsonContentType = [HTTP2HeaderField("content-type", "application/json")]
+
+/// What the `:path` says about the device token, read in one pass without allocating.
+struct APNsTokenShape {
+    enum Verdict {
+        /// Not `/3/device…`.
+        case badPath
+        /// `/3/device` or `/3/device/`.
+        case missing
+        /// Not even-length hex of 32–100 bytes.
+        case invalid
+        case valid
+    }
+
+    var verdict: Verdict
+    /// Whether the token has upper-case hex digits (scenarios match in lower case).
+    var hasUpperCase = false
+
+    init(path: String) {
+        var path = path
+        (verdict, hasUpperCase) = path.withUTF8 { bytes -> (Verdict, Bool) in
+            let prefix: StaticString = "/3/device"
+            let prefixCount = prefix.utf8CodeUnitCount
+            guard bytes.count >= prefixCount,
+                  prefix.withUTF8Buffer({ UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[0..<prefixCount]).elementsEqual($0) })
+            else { return (.badPath, false) }
+            if bytes.count == prefixCount { return (.missing, false) }
+            guard bytes[prefixCount] == UInt8(ascii: "/") else { return (.badPath, false) }
+            let count = bytes.count - prefixCount - 1
+            if count == 0 { return (.missing, false) }
+            guard count >= 64, count <= 200, count % 2 == 0 else { return (.invalid, false) }
+            var upper = false
+            for index in (prefixCount + 1)..<bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case 0x30...0x39, 0x61...0x66: continue
+                case 0x41...0x46: upper = true
+                default: return (.invalid, false)
+                }
+            }
+            return (.valid, upper)
+        }
+    }
+}
 
 /// Counts answered streams per connection for `ConnectionFaults`.
 final class StreamCounter: Sendable {

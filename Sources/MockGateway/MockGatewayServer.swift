@@ -1,5 +1,8 @@
 public import HTTP2Transport
 public import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `MockGateway` served over HTTP/2 on its own event loops: what `pushengine gateway`,
 /// loopback tests and benchmarks run in-process.
@@ -24,6 +27,9 @@ public final class MockGatewayServer: Sendable {
         tls: TLSServerConfiguration?, threads: Int = EventLoopGroup.coreCount,
         maxConcurrentStreams: Int? = nil, logger: Logger = Logger(label: "pushengine.gateway")
     ) throws(HTTP2TransportError) {
+        // The transport writes to sockets with write(2), so a peer that has gone raises SIGPIPE,
+        // which would kill the process (tests, bench) instead of closing one connection.
+        signal(SIGPIPE, SIG_IGN)
         gateway = MockGateway(configuration: configuration, logger: logger)
         var serverConfiguration = HTTP2ServerConfiguration(host: host, port: port, tls: tls, threads: max(1, threads))
         if let streams = maxConcurrentStreams ?? gateway.maxConcurrentStreams {

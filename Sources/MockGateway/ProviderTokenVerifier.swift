@@ -62,6 +62,8 @@ final class ProviderTokenVerifier: Sendable {
 
     /// A connection's token state.
     struct ConnectionState {
+        /// The `authorization` value that carried the adopted token (compared first, as is).
+        var header: String?
         /// The adopted (valid) token and its facts.
         var token: String?
         var issuedAtMilliseconds: Int64 = 0
@@ -95,10 +97,20 @@ final class ProviderTokenVerifier: Sendable {
     }
 
     /// nil when the request's `authorization` values are acceptable, else the rejection.
-    func check(authorization values: [String], connectionID: UInt64) -> APNsReason? {
-        guard let token = bearerToken(values.first) else { return .missingProviderToken }
+    func check(authorization header: String?, connectionID: UInt64) -> APNsReason? {
         let now = clock.nowMilliseconds()
         let shard = shard(connectionID)
+        // Fast path: the same header as the connection's adopted token (no parsing, no copy).
+        if let header {
+            let issuedAt = shard.states.withLock { states -> Int64? in
+                guard let state = states[connectionID], state.header == header else { return nil }
+                return state.issuedAtMilliseconds
+            }
+            if let issuedAt {
+                return now - issuedAt > Self.maximumAgeMilliseconds ? .expiredProviderToken : nil
+            }
+        }
+        guard let token = bearerToken(header) else { return .missingProviderToken }
         let state = shard.states.withLock { $0[connectionID] } ?? ConnectionState()
 
         if token == state.token {
@@ -122,6 +134,7 @@ final class ProviderTokenVerifier: Sendable {
                 result = .tooManyProviderTokenUpdates
             } else {
                 updated.token = token
+                updated.header = header
                 updated.issuedAtMilliseconds = issuedAt
                 updated.adoptedAtMilliseconds = now
                 result = nil
