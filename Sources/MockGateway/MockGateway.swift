@@ -99,7 +99,7 @@ public final class MockGateway: HTTP2ServerHandler {
 
     /// The APNs request headers the gateway reads, gathered in one pass.
     struct APNsHeaders {
-        var authorization: [String] = []
+        var authorization: String?
         var topic: String?
         var pushType: String?
         var priority: String?
@@ -115,9 +115,7 @@ public final class MockGateway: HTTP2ServerHandler {
             }
             for header in headers {
                 switch header.name {
-                case "authorization":
-                    authorization.append(header.value)
-                    if authorization.count > 1 { duplicated = true }
+                case "authorization": set(&authorization, header.value)
                 case "apns-topic": set(&topic, header.value)
                 case "apns-push-type": set(&pushType, header.value)
                 case "apns-priority": set(&priority, header.value)
@@ -130,12 +128,21 @@ public final class MockGateway: HTTP2ServerHandler {
         }
     }
 
-    static let pushTypeTopicSuffixes: [String: String] = [
-        "alert": "", "background": "", "mdm": "", "voip": ".voip", "complication": ".complication",
-        "fileprovider": ".pushkit.fileprovider", "location": ".location-query",
-        "liveactivity": ".push-type.liveactivity", "pushtotalk": ".voip-ptt", "widgets": ".push-type.widgets",
-        "controls": ".push-type.controls",
-    ]
+    /// The topic suffix each push type needs; nil for an unknown push type.
+    static func topicSuffix(forPushType pushType: String) -> String? {
+        switch pushType {
+        case "alert", "background", "mdm": return ""
+        case "voip": return ".voip"
+        case "complication": return ".complication"
+        case "fileprovider": return ".pushkit.fileprovider"
+        case "location": return ".location-query"
+        case "liveactivity": return ".push-type.liveactivity"
+        case "pushtotalk": return ".voip-ptt"
+        case "widgets": return ".push-type.widgets"
+        case "controls": return ".push-type.controls"
+        default: return nil
+        }
+    }
 
     func handleAPNs(_ request: HTTP2ServerRequest) -> HTTP2ServerResponse {
         let headers = APNsHeaders(request.headers)
@@ -200,14 +207,14 @@ public final class MockGateway: HTTP2ServerHandler {
         }
         if headers.duplicated { return .duplicateHeaders }
         if configuration.requiresAuthentication {
-            if let rejection = tokens.check(authorization: headers.authorization.first, connectionID: request.connectionID) {
+            if let rejection = tokens.check(authorization: headers.authorization, connectionID: request.connectionID) {
                 return rejection
             }
         }
         guard let topic = headers.topic else { return .missingTopic }
         guard isValidTopicSyntax(topic) else { return .badTopic }
         let pushType = headers.pushType ?? "alert"
-        guard let suffix = Self.pushTypeTopicSuffixes[pushType] else { return .invalidPushType }
+        guard let suffix = Self.topicSuffix(forPushType: pushType) else { return .invalidPushType }
         if let allowed = allowedBaseTopics {
             guard suffix.isEmpty || topic.hasSuffix(suffix) else { return .badTopic }
             let base = suffix.isEmpty ? topic : String(topic.dropLast(suffix.count))
