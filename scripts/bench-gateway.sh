@@ -4,7 +4,8 @@
 # Needs a release build: swift build -c release --product pushengine [--scratch-path DIR]
 #   (set PUSHENGINE_BIN to the binary if it is not .build/release/pushengine).
 # The gateway runs with GATEWAY_THREADS loops (default 1, like nghttpd's single worker).
-# Prints one line per run and the medians with their ratios to nghttpd.
+# Prints one line per run and the medians with their ratios to nghttpd: throughput (higher is
+# better) and the server process's CPU time per request (lower is better; steadier on a shared box).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-3}"
@@ -78,31 +79,48 @@ run_h2load() { # url [extra flags]
   sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out"
 }
 
-declare -A results
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, in clock ticks
+
+# Runs h2load against the server started last; records its rate and the server's CPU per request.
+measure() { # name url [extra h2load flags]
+  local name="$1" url="$2"; shift 2
+  local pid="${pids[-1]}" before after rate cpu
+  before=$(cpu_ticks "$pid")
+  rate=$(run_h2load "$url" "$@")
+  after=$(cpu_ticks "$pid")
+  stop_last
+  cpu=$(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN{printf "%.2f", t / hz * 1e6 / n}')
+  results["$name"]+="$rate "
+  cpus["$name"]+="$cpu "
+  printf 'round %s %-18s %10.0f req/s  server CPU %s us/request\n' "$round" "$name" "$rate" "$cpu"
+}
+
+declare -A results cpus
 for round in $(seq 1 "$rounds"); do
   for transport in h2c tls; do
     scheme=http; [ "$transport" = tls ] && scheme=https
     start_nghttpd "$transport"
-    rate=$(run_h2load "$scheme://127.0.0.1:$port/3/device/$token"); stop_last
-    results["nghttpd-$transport"]+="$rate "; echo "round $round $transport nghttpd              $rate req/s"
-
+    measure "nghttpd-$transport" "$scheme://127.0.0.1:$port/3/device/$token"
     start_gateway accept-all "$transport"
-    rate=$(run_h2load "$scheme://127.0.0.1:$port/3/device/$token"); stop_last
-    results["accept-all-$transport"]+="$rate "; echo "round $round $transport gateway accept-all   $rate req/s"
-
+    measure "accept-all-$transport" "$scheme://127.0.0.1:$port/3/device/$token"
+    start_nghttpd "$transport"
+    measure "nghttpd+jwt-$transport" "$scheme://127.0.0.1:$port/3/device/$token" -H "authorization: bearer $jwt"
     start_gateway validating "$transport" --verify-key "BENCHKEY01:BENCHTEAM1:$certs/apns-key.pub.pem"
-    rate=$(run_h2load "$scheme://127.0.0.1:$port/3/device/$token" -H "authorization: bearer $jwt"); stop_last
-    results["validating-$transport"]+="$rate "; echo "round $round $transport gateway validating   $rate req/s"
+    measure "validating-$transport" "$scheme://127.0.0.1:$port/3/device/$token" -H "authorization: bearer $jwt"
   done
 done
 
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-echo "medians of $rounds rounds (h2load ${flags[*]:0:8}), ratios to nghttpd in the same run:"
+echo "medians of $rounds rounds (h2load ${flags[*]:0:8}); each gateway mode against nghttpd with the same flags:"
+echo "(validating and nghttpd+jwt also send 'authorization: bearer <ES256 JWT>', which HPACK never indexes)"
 for transport in h2c tls; do
-  base=$(median "${results[nghttpd-$transport]}")
-  for target in nghttpd accept-all validating; do
-    m=$(median "${results[$target-$transport]}")
-    printf '%-4s %-11s %10.0f req/s  ratio %.2f\n' "$transport" "$target" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN{print a/b}')"
+  for pair in "nghttpd accept-all" "nghttpd+jwt validating"; do
+    set -- $pair
+    base=$(median "${results[$1-$transport]}"); basecpu=$(median "${cpus[$1-$transport]}")
+    m=$(median "${results[$2-$transport]}"); c=$(median "${cpus[$2-$transport]}")
+    printf '%-4s %-11s %8.0f req/s vs %-11s %8.0f req/s: ratio %.2f | server CPU %5.2f vs %5.2f us/request: ratio %.2f\n' \
+      "$transport" "$2" "$m" "$1" "$base" "$(awk -v a="$m" -v b="$base" 'BEGIN{print a/b}')" \
+      "$c" "$basecpu" "$(awk -v a="$c" -v b="$basecpu" 'BEGIN{print a/b}')"
   done
 done
