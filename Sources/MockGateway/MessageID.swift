@@ -22,21 +22,18 @@ final class MessageIDGenerator: Sendable {
         let low = (sequence & 0x0FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         return String(unsafeUninitializedCapacity: 36) { buffer in
             Self.hex.withUnsafeBufferPointer { hex in
-                var position = 0
-                for (index, value) in [high, low].enumerated() {
-                    var shift: UInt64 = 60
-                    for nibble in 0..<16 {
-                        let absolute = index * 16 + nibble
-                        if absolute == 8 || absolute == 12 || absolute == 16 || absolute == 20 {
-                            buffer[position] = UInt8(ascii: "-")
-                            position += 1
-                        }
-                        buffer[position] = hex[Int((value >> shift) & 0xF)]
-                        position += 1
-                        shift &-= 4
-                    }
+                // Nibble i of the 32 lands at i plus the dashes before it (after 8, 12, 16, 20).
+                for nibble in 0..<32 {
+                    let value = nibble < 16 ? high : low
+                    let shift = UInt64(60 - (nibble % 16) * 4)
+                    let dashes = nibble >= 20 ? 4 : nibble >= 16 ? 3 : nibble >= 12 ? 2 : nibble >= 8 ? 1 : 0
+                    buffer[nibble + dashes] = hex[Int((value >> shift) & 0xF)]
                 }
-                return position
+                buffer[8] = UInt8(ascii: "-")
+                buffer[13] = UInt8(ascii: "-")
+                buffer[18] = UInt8(ascii: "-")
+                buffer[23] = UInt8(ascii: "-")
+                return 36
             }
         }
     }
