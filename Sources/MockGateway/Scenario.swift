@@ -8,8 +8,42 @@ import Darwin
 
 /// Failures injected on purpose: per-token answers and latencies, and connection-level faults.
 ///
-/// Loaded from the JSON file documented in the README (example: `scripts/example-scenario.json`),
-/// or built from an event CSV of an earlier run (`Scenario(events:installationTokens:)`).
+/// Loaded from a JSON file (example: `scripts/example-scenario.json`), or built from an event CSV of
+/// an earlier run (`addTokenDeletedRules(eventsCSV:source:installationTokens:)`). The file format:
+///
+/// ```
+/// {
+///   "max_concurrent_streams": 500,            // SETTINGS_MAX_CONCURRENT_STREAMS to announce
+///   "connection": {                           // counted per connection, 1-based, each optional
+///     "goaway_after_streams": 1000,           // GOAWAY with the N-th response, finish, close
+///     "drop_after_streams": 5000,             // close the socket after queuing the N-th response
+///     "stall_after_streams": 100              // stop reading after the N-th response
+///   },
+///   "installation_tokens": {"<installation id>": "<token>"},   // for --scenario-from-events
+///   "rules": [                                // first matching rule wins
+///     {
+///       "name": "optional label",
+///       "match": {                            // any criterion matching selects the token;
+///         "tokens": ["<exact token>"],        // no criteria: every token
+///         "prefixes": ["dead"],
+///         "fraction": 0.05, "salt": "x"       // deterministic: FNV-1a of salt+token
+///       },
+///       "answer": "ok" | "unregistered" | "bad_device_token"
+///               | "device_token_not_for_topic" | "transient",
+///       "timestamp_ms": 1793530800000,        // unregistered: the 410 timestamp (default: now)
+///       "status": 429 | 500 | 503,            // transient: this status for the first
+///       "first_tries": 2,                     //   K tries of each token, then 200
+///       "latency_ms": 20 | {"min": 5, "max": 50}   // fixed or uniform random delay
+///     }
+///   ]
+/// }
+/// ```
+///
+/// Rules apply only to requests that pass validation. APNs answers: 410 Unregistered (+timestamp),
+/// 400 BadDeviceToken, 400 DeviceTokenNotForTopic, 429 TooManyRequests / 500 InternalServerError /
+/// 503 ServiceUnavailable. FCM answers: 404 UNREGISTERED, 400 INVALID_ARGUMENT, 403
+/// SENDER_ID_MISMATCH, 429 QUOTA_EXCEEDED (+`retry-after`) / 500 INTERNAL / 503 UNAVAILABLE.
+/// Transient rules keep one try counter per (rule, token) for the life of the gateway.
 public struct Scenario: Sendable {
     /// Rules in file order; the first rule whose `match` matches a token decides its answer.
     public var rules: [ScenarioRule]
