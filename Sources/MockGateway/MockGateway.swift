@@ -49,8 +49,14 @@ public final class MockGateway: HTTP2ServerHandler {
         configuration.maxConcurrentStreams ?? configuration.scenario?.maxConcurrentStreams
     }
 
+    /// Logs the new connection (debug level).
+    public func connectionOpened(_ connectionID: UInt64) {
+        logger.debug("connection opened", metadata: ["connection": "\(connectionID)"])
+    }
+
     /// Forgets the connection's provider token and stream count.
     public func connectionClosed(_ connectionID: UInt64) {
+        logger.debug("connection closed", metadata: ["connection": "\(connectionID)"])
         tokens.connectionClosed(connectionID)
         streamCounts?.remove(connectionID)
     }
