@@ -31,14 +31,12 @@ struct TransportCommand: ParsableCommand {
         }
 
         func run() throws {
-            blockTerminationSignals()
             let tls = tlsCert.map { TLSServerConfiguration(certificateFile: $0, privateKeyFile: tlsKey!) }
             let server = try HTTP2Server(
                 configuration: .init(host: host, port: port, tls: tls, maxConcurrentStreams: maxStreams, threads: threads),
                 handler: FixedAnswer())
-            print("listening on \(host):\(server.port)")
-            fflush(nil)
-            waitForTermination()
+            printLine("listening on \(host):\(server.port)")
+            waitForTerminationSignal()
             server.shutdown()
             let s = server.statistics
             print("{\"connections\":\(s.connectionsAccepted),\"requests\":\(s.requestsServed),\"protocol_errors\":\(s.protocolErrors)}")
@@ -111,31 +109,4 @@ struct FixedAnswer: HTTP2ServerHandler {
 func format2(_ x: Double) -> String {
     let v = (x * 100).rounded() / 100
     return "\(v)"
-}
-
-func printError(_ s: String) {
-    var line = s + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-}
-
-private func terminationSignals() -> sigset_t {
-    var set = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, SIGINT)
-    sigaddset(&set, SIGTERM)
-    return set
-}
-
-/// Blocks SIGINT and SIGTERM in this thread and every thread created after it, so that
-/// `waitForTermination` receives them. Call before starting any server or loop.
-func blockTerminationSignals() {
-    var set = terminationSignals()
-    pthread_sigmask(SIG_BLOCK, &set, nil)
-}
-
-/// Waits until SIGINT or SIGTERM arrives (after `blockTerminationSignals`).
-func waitForTermination() {
-    var set = terminationSignals()
-    var sig: Int32 = 0
-    sigwait(&set, &sig)
 }
