@@ -71,10 +71,15 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
 
     private func open(slot i: Int) throws(HTTP2TransportError) {
         let loop = group.loops[i % group.loops.count]
-        let conn = try HTTP2ClientConnection(
-            configuration: configuration.connection, loop: loop, onCompletions: onCompletions,
-            onClose: { [weak self] c, error in self?.connectionClosed(slot: i, connection: c, error: error) })
-        slots.withLock { $0[i].connection = conn; $0[i].replacing = false }
+        // Create under the lock: the connection may fail on its loop before `init` returns, and
+        // its close must find it in its slot (the close handler takes the same lock).
+        try slots.withLock { (s) throws(HTTP2TransportError) in
+            let conn = try HTTP2ClientConnection(
+                configuration: configuration.connection, loop: loop, onCompletions: onCompletions,
+                onClose: { [weak self] c, error in self?.connectionClosed(slot: i, connection: c, error: error) })
+            s[i].connection = conn
+            s[i].replacing = false
+        }
     }
 
     /// Submits requests, spreading them over usable connections by load.
