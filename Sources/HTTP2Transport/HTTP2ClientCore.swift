@@ -148,6 +148,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
         scratch.add(":scheme", scheme)
         scratch.add(":authority", authority)
         scratch.add(":path", r.path)
+        if let block = r.headerBlock { scratch.add(block: block) }
         for h in r.headers { scratch.add(h.name, h.value) }
         let (nva, count) = scratch.finish()
         let timeout = r.timeout?.nanoseconds ?? defaultTimeout
@@ -168,7 +169,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
     }
 
     override func readBody(streamID: Int32, buffer: UnsafeMutablePointer<UInt8>, length: Int, eof: inout Bool) -> Int {
-        guard let s = streams[streamID] else {
+        guard let s = stream(streamID) else {
             eof = true
             return 0
         }
@@ -183,29 +184,45 @@ final class HTTP2ClientCore: NGHTTP2Session {
         return n
     }
 
+    /// One-entry cache: a stream's callbacks arrive back to back.
+    private var cached: (id: Int32, stream: ClientStream)?
+
+    @inline(__always)
+    private func stream(_ id: Int32) -> ClientStream? {
+        if let c = cached, c.id == id { return c.stream }
+        guard let s = streams[id] else { return nil }
+        cached = (id, s)
+        return s
+    }
+
+    private func remove(_ id: Int32) -> ClientStream? {
+        if cached?.id == id { cached = nil }
+        return streams.removeValue(forKey: id)
+    }
+
     override func onHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Int32 {
-        guard let s = streams[streamID] else { return 0 }
+        guard let s = stream(streamID) else { return 0 }
         if name.count == 7 && name.elementsEqual(":status".utf8) {
             var v = 0
             for b in value where b >= 48 && b <= 57 { v = v * 10 + Int(b - 48) }
             s.status = v
         } else if keepHeader(name) {
-            s.headers.append(HTTP2HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            s.headers.append(HTTP2HeaderField(HeaderNames.string(name), HeaderNames.string(value)))
         }
         return 0
     }
 
     override func onDataChunk(streamID: Int32, data: UnsafeRawBufferPointer) -> Int32 {
-        streams[streamID]?.responseBody.append(contentsOf: data)
+        stream(streamID)?.responseBody.append(contentsOf: data)
         return 0
     }
 
     override func onFrameSend(type: UInt8, streamID: Int32) {
-        if type == FrameType.headers.rawValue, let s = streams[streamID] { s.sent = true }
+        if type == FrameType.headers.rawValue, let s = stream(streamID) { s.sent = true }
     }
 
     override func onFrameNotSend(type: UInt8, streamID: Int32, libError: Int32) {
-        if type == FrameType.headers.rawValue, let s = streams.removeValue(forKey: streamID) {
+        if type == FrameType.headers.rawValue, let s = remove(streamID) {
             completions.append(.init(tag: s.tag, result: .failure(.notSent(reason: String(cString: nghttp2_strerror(libError))))))
         }
     }
@@ -213,7 +230,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
     override func onFrameRecv(type: UInt8, flags: UInt8, streamID: Int32, frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         switch type {
         case FrameType.headers.rawValue, FrameType.data.rawValue:
-            if flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = streams.removeValue(forKey: streamID) {
+            if flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = remove(streamID) {
                 completions.append(.init(tag: s.tag, result: .success(
                     HTTP2Response(status: s.status, headers: s.headers, body: s.responseBody))))
             }
@@ -233,7 +250,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
     }
 
     override func onStreamClose(streamID: Int32, errorCode: UInt32) -> Int32 {
-        guard let s = streams.removeValue(forKey: streamID) else { return 0 }
+        guard let s = remove(streamID) else { return 0 }
         let error: HTTP2TransportError
         if errorCode == NGHTTP2_REFUSED_STREAM.rawValue {
             if let last = goAwayLastStreamID, streamID > last {
@@ -265,7 +282,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
         var expired: [Int32] = []
         for (id, s) in streams where s.deadline <= now { expired.append(id) }
         for id in expired {
-            guard let s = streams.removeValue(forKey: id) else { continue }
+            guard let s = remove(id) else { continue }
             nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, NGHTTP2_CANCEL.rawValue)
             completions.append(.init(tag: s.tag, result: .failure(.timeout)))
         }
@@ -298,6 +315,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
             completions.append(.init(tag: s.tag, result: .failure(e)))
         }
         streams.removeAll()
+        cached = nil
     }
 
     /// Stops taking requests: sends GOAWAY, lets in-flight streams finish.

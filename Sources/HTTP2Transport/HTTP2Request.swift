@@ -11,8 +11,9 @@ public struct HTTP2Request: Sendable {
     public var method: String
     /// `:path`.
     public var path: String
-    /// Regular headers (lower-case names). Header values marked sensitive are never
-    /// HPACK-indexed (nghttp2 already does this for `authorization`).
+    /// Constant headers shared by many requests, sent after the pseudo-headers (no copy).
+    public var headerBlock: HTTP2HeaderBlock?
+    /// Per-request headers (lower-case names), sent after the block.
     public var headers: [HTTP2HeaderField]
     /// The body; shared, not copied, when many requests carry the same payload.
     public var body: [UInt8]
@@ -24,11 +25,12 @@ public struct HTTP2Request: Sendable {
 
     /// Creates a request.
     public init(
-        method: String = "POST", path: String, headers: [HTTP2HeaderField] = [],
-        body: [UInt8] = [], timeout: Duration? = nil, tag: UInt64 = 0
+        method: String = "POST", path: String, headerBlock: HTTP2HeaderBlock? = nil,
+        headers: [HTTP2HeaderField] = [], body: [UInt8] = [], timeout: Duration? = nil, tag: UInt64 = 0
     ) {
         self.method = method
         self.path = path
+        self.headerBlock = headerBlock
         self.headers = headers
         self.body = body
         self.timeout = timeout

@@ -65,29 +65,45 @@ final class HTTP2ServerCore: NGHTTP2Session {
     var openStreams: Int { streams.count }
 
     override func onBeginHeaders(streamID: Int32) -> Int32 {
-        if streams[streamID] == nil { streams[streamID] = ServerStream() }
+        if streams[streamID] == nil {
+            let s = ServerStream()
+            s.headers.reserveCapacity(8)
+            streams[streamID] = s
+            cached = (streamID, s)
+        }
         return 0
     }
 
+    /// One-entry cache: a stream's header callbacks arrive back to back.
+    private var cached: (id: Int32, stream: ServerStream)?
+
+    @inline(__always)
+    private func stream(_ id: Int32) -> ServerStream? {
+        if let c = cached, c.id == id { return c.stream }
+        guard let s = streams[id] else { return nil }
+        cached = (id, s)
+        return s
+    }
+
     override func onHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Int32 {
-        guard let s = streams[streamID] else { return 0 }
-        let v = String(decoding: value, as: UTF8.self)
+        guard let s = stream(streamID) else { return 0 }
+        let v = HeaderNames.string(value)
         if name.first == UInt8(ascii: ":") {
-            switch String(decoding: name, as: UTF8.self) {
-            case ":method": s.method = v
-            case ":path": s.path = v
-            case ":authority": s.authority = v
-            case ":scheme": s.scheme = v
+            switch name.count {
+            case 7 where name[1] == UInt8(ascii: "m"): s.method = v
+            case 5: s.path = v
+            case 10: s.authority = v
+            case 7 where name[1] == UInt8(ascii: "s"): s.scheme = v
             default: break
             }
         } else {
-            s.headers.append(HTTP2HeaderField(String(decoding: name, as: UTF8.self), v))
+            s.headers.append(HTTP2HeaderField(HeaderNames.string(name), v))
         }
         return 0
     }
 
     override func onDataChunk(streamID: Int32, data: UnsafeRawBufferPointer) -> Int32 {
-        guard let s = streams[streamID] else { return 0 }
+        guard let s = stream(streamID) else { return 0 }
         if s.body.count + data.count > maxRequestBody {
             s.bodyTooLarge = true
         } else {
@@ -98,7 +114,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
 
     override func onFrameRecv(type: UInt8, flags: UInt8, streamID: Int32, frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         if (type == FrameType.headers.rawValue || type == FrameType.data.rawValue),
-           flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, streams[streamID] != nil {
+           flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, stream(streamID) != nil {
             ready.append(streamID)
         }
         return 0
@@ -106,6 +122,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
 
     override func onStreamClose(streamID: Int32, errorCode: UInt32) -> Int32 {
         streams.removeValue(forKey: streamID)
+        if cached?.id == streamID { cached = nil }
         return 0
     }
 
@@ -186,7 +203,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
     }
 
     override func readBody(streamID: Int32, buffer: UnsafeMutablePointer<UInt8>, length: Int, eof: inout Bool) -> Int {
-        guard let s = streams[streamID] else {
+        guard let s = stream(streamID) else {
             eof = true
             return 0
         }

@@ -231,60 +231,73 @@ class NGHTTP2Session {
 }
 
 /// Builds `nghttp2_nv` arrays in a reusable scratch area. nghttp2 copies names and values at
-/// submit time, so the scratch is reused for every request on the connection.
+/// submit time, so the scratch is reused for every request on the connection. Entries are
+/// either copied into the scratch bytes (per-request values) or point straight into a
+/// prebuilt `HTTP2HeaderBlock` (constant headers, no copy).
 struct HeaderScratch: ~Copyable {
     private let bytes = ByteBuffer(capacity: 4096)
-    private(set) var nva: UnsafeMutablePointer<nghttp2_nv>
-    private(set) var count = 0
+    private var nva: UnsafeMutablePointer<nghttp2_nv>
     private var capacity = 64
-    private var pending: [(nameOffset: Int, nameLength: Int, valueOffset: Int, valueLength: Int, flags: UInt8)] = []
+    private(set) var count = 0
+    /// Entries whose pointers are offsets into `bytes`, fixed up by `finish`.
+    private var relative: [Int] = []
 
     init() {
         nva = .allocate(capacity: 64)
-        pending.reserveCapacity(64)
+        relative.reserveCapacity(16)
     }
 
     deinit { nva.deallocate() }
 
     mutating func reset() {
         bytes.clear()
-        pending.removeAll(keepingCapacity: true)
+        relative.removeAll(keepingCapacity: true)
         count = 0
     }
 
-    mutating func add(_ name: String, _ value: String, sensitive: Bool = false) {
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<nghttp2_nv>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: nva, count: count)
+        nva.deallocate()
+        nva = bigger
+        capacity *= 2
+    }
+
+    /// Copies a name and value into the scratch.
+    mutating func add(_ name: String, _ value: String) {
+        if count == capacity { grow() }
         var name = name
         var value = value
         let no = bytes.readableBytes
         name.withUTF8 { bytes.append(UnsafeRawBufferPointer($0)) }
         let vo = bytes.readableBytes
         value.withUTF8 { bytes.append(UnsafeRawBufferPointer($0)) }
-        pending.append((no, vo - no, vo, bytes.readableBytes - vo,
-                        sensitive ? UInt8(NGHTTP2_NV_FLAG_NO_INDEX.rawValue) : 0))
+        nva[count] = nghttp2_nv(name: UnsafeMutablePointer(bitPattern: no + 1), value: UnsafeMutablePointer(bitPattern: vo + 1),
+                                namelen: vo - no, valuelen: bytes.readableBytes - vo, flags: 0)
+        relative.append(count)
+        count += 1
     }
 
-    mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        let no = bytes.readableBytes
-        bytes.append(name)
-        let vo = bytes.readableBytes
-        bytes.append(value)
-        pending.append((no, name.count, vo, value.count, 0))
+    /// Appends every field of a prebuilt block by pointer (no copy).
+    mutating func add(block: HTTP2HeaderBlock) {
+        for i in 0..<block.count {
+            if count == capacity { grow() }
+            nva[count] = block.nv(i)
+            count += 1
+        }
     }
 
-    /// Resolves offsets into pointers (the byte storage no longer moves) and returns the array.
+    /// Resolves scratch offsets into pointers (the byte storage no longer moves) and returns
+    /// the array, valid until the next `reset`.
     mutating func finish() -> (UnsafeMutablePointer<nghttp2_nv>, Int) {
-        if pending.count > capacity {
-            nva.deallocate()
-            capacity = pending.count * 2
-            nva = .allocate(capacity: capacity)
-        }
         if bytes.isEmpty { _ = bytes.reserve(1) }  // empty names/values still need a valid pointer
-        let b = bytes.storage.assumingMemoryBound(to: UInt8.self)
-        for (i, p) in pending.enumerated() {
-            nva[i] = nghttp2_nv(name: b + p.nameOffset, value: b + p.valueOffset,
-                                namelen: p.nameLength, valuelen: p.valueLength, flags: p.flags)
+        let base = bytes.storage.assumingMemoryBound(to: UInt8.self)
+        for i in relative {
+            // Offsets were stored +1 so that offset 0 is not a null pointer.
+            nva[i].name = base + (Int(bitPattern: nva[i].name) - 1)
+            nva[i].value = base + (Int(bitPattern: nva[i].value) - 1)
         }
-        count = pending.count
+        relative.removeAll(keepingCapacity: true)
         return (nva, count)
     }
 }

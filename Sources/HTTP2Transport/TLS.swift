@@ -119,7 +119,7 @@ final class TLSContext: @unchecked Sendable {
     private static func applyCommon(_ ctx: OpaquePointer) {
         _ = CPushShims_SSL_CTX_set_min_proto_version_tls12(ctx)
         _ = CPushShims_SSL_CTX_set_default_options(ctx)
-        _ = CPushShims_SSL_CTX_set_mode(ctx, CPushShims_SSL_MODE_release_buffers_and_partial())
+        _ = CPushShims_SSL_CTX_set_mode(ctx, CPushShims_SSL_MODE_partial_writes())
     }
 
     private static func loadIdentity(_ ctx: OpaquePointer, certificate: String, key: String) throws(HTTP2TransportError) {

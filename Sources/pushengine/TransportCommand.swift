@@ -89,12 +89,12 @@ struct TransportCommand: ParsableCommand {
         body += tail
         return HTTP2Request(
             path: "/3/device/\(token)",
-            headers: [
+            headerBlock: HTTP2HeaderBlock([
                 HTTP2HeaderField("apns-topic", "com.example.app"),
                 HTTP2HeaderField("apns-push-type", "alert"),
                 HTTP2HeaderField("apns-priority", "10"),
                 HTTP2HeaderField("apns-expiration", "0"),
-            ],
+            ]),
             body: body)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import Synchronization
 @testable import HTTP2Transport
 
 /// A handler that echoes the request back: status 200, `x-path`, the body reversed.
@@ -82,6 +83,34 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
         #expect(seen.count == n)
         #expect(client.peakOpenStreams <= 10)
         #expect(client.peakOpenStreams >= 2)
+    }
+
+    @Test func headerBlockFieldsArriveAfterPseudoHeadersAndBeforeRequestHeaders() throws {
+        final class Capture: HTTP2ServerHandler {
+            let seen = Mutex<[HTTP2ServerRequest]>([])
+            func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
+                seen.withLock { $0.append(request) }
+                return HTTP2ServerResponse(status: 200)
+            }
+        }
+        let capture = Capture()
+        let (client, server) = try makePair(handler: capture)
+        let block = HTTP2HeaderBlock([HTTP2HeaderField("apns-topic", "com.example"),
+                                      HTTP2HeaderField("authorization", "bearer x.y.z")], sensitive: ["authorization"])
+        for i in 0..<3 {
+            client.enqueue(HTTP2Request(path: "/3/device/\(i)", headerBlock: block,
+                                        headers: [HTTP2HeaderField("apns-id", "id-\(i)")], tag: UInt64(i)))
+        }
+        try pump(client, server)
+        #expect(client.takeCompletions().count == 3)
+        let requests = capture.seen.withLock { $0 }.sorted { $0.path < $1.path }
+        #expect(requests.count == 3)
+        for (i, r) in requests.enumerated() {
+            #expect(r.path == "/3/device/\(i)")
+            #expect(r.headers == [HTTP2HeaderField("apns-topic", "com.example"),
+                                  HTTP2HeaderField("authorization", "bearer x.y.z"),
+                                  HTTP2HeaderField("apns-id", "id-\(i)")])
+        }
     }
 
     @Test func handlerThatThrowsAnswers500OnThatStreamOnly() throws {

@@ -21,8 +21,8 @@ static inline long CPushShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
 }
 
-static inline long CPushShims_SSL_MODE_release_buffers_and_partial(void) {
-    return SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+static inline long CPushShims_SSL_MODE_partial_writes(void) {
+    return SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
 }
 
 static inline uint64_t CPushShims_SSL_CTX_set_default_options(SSL_CTX *ctx) {
