@@ -9,6 +9,8 @@
 #include <openssl/evp.h>
 #include <nghttp2/nghttp2.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 
 static inline long CPushShims_SSL_CTX_set_min_proto_version_tls12(SSL_CTX *ctx) {
@@ -19,8 +21,8 @@ static inline long CPushShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
 }
 
-static inline long CPushShims_SSL_MODE_release_buffers_and_partial(void) {
-    return SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+static inline long CPushShims_SSL_MODE_partial_writes(void) {
+    return SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
 }
 
 static inline uint64_t CPushShims_SSL_CTX_set_default_options(SSL_CTX *ctx) {
@@ -52,6 +54,14 @@ static inline int32_t CPushShims_NGHTTP2_VERSION_NUM(void) {
     return NGHTTP2_VERSION_NUM;
 }
 
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (glibc declares it only under _GNU_SOURCE).
+int CPushShims_accept_nonblocking(int listener);
+
+/// A non-blocking, close-on-exec eventfd.
+static inline int CPushShims_eventfd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
 /// epoll_event is packed on x86_64; build and read it in C.
 static inline int CPushShims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
     struct epoll_event ev;
@@ -72,4 +82,14 @@ static inline int CPushShims_epoll_wait(int epfd, uint32_t *events, uint64_t *da
     return n;
 }
 
+#endif
+
+#ifndef CPUSHSHIMS_FUNCS
+#define CPUSHSHIMS_FUNCS
+/// Installs a server ALPN callback selecting "h2" when offered (no ALPN otherwise).
+void CPushShims_SSL_CTX_select_h2_alpn(SSL_CTX *ctx);
+/// Sets the name the peer certificate must match (IP address or DNS name; SNI for DNS names).
+int CPushShims_SSL_set_peer_host(SSL *ssl, const char *host);
+/// 1 when ALPN selected "h2".
+int CPushShims_SSL_get_alpn_is_h2(const SSL *ssl);
 #endif

@@ -1,0 +1,69 @@
+/// One field of an exported CSV line: a validated string that can never break a line.
+///
+/// **The field rule, applied everywhere (events, in-app events, userbase, file names):**
+/// a field is rejected at the door if it contains `;` (0x3B), `"` (0x22), CR (0x0D) or
+/// LF (0x0A), or if it is longer than ``maximumByteCount`` UTF-8 bytes. Nothing is quoted
+/// or escaped, so every physical line of an exported file is exactly one record in the
+/// reference's shape, a naive `split(";")` reads it, and the torn-line repair can trust
+/// the last LF. Empty is allowed (anonymous users have an empty custom ID).
+///
+/// The value is a native, contiguous UTF-8 `String`, so the writer copies its bytes with
+/// one `memcpy`; values of 15 bytes or fewer are stored inline without a heap allocation.
+public struct LogField: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The longest accepted field, in UTF-8 bytes; it bounds the length of a line.
+    public static let maximumByteCount = 1024
+
+    /// The empty field (`;;`).
+    public static let empty = LogField(unchecked: "")
+
+    /// The validated text.
+    public let text: String
+
+    /// Validates `text` against the field rule.
+    /// - Parameter field: names the field in the error, e.g. `"custom ID"`.
+    /// - Throws: ``EventLogError/invalidField(field:reason:)``.
+    public init(_ text: some StringProtocol, field: String) throws(EventLogError) {
+        var native = String(text)
+        native.makeContiguousUTF8()
+        if let rejection = LogField.check(native.utf8) {
+            throw .invalidField(field: field, reason: rejection)
+        }
+        self.text = native
+    }
+
+    /// A literal in code; a literal that breaks the rule is a programming error.
+    public init(stringLiteral value: String) {
+        precondition(LogField.check(value.utf8) == nil, "LogField literal '\(value)' breaks the field rule")
+        var native = value
+        native.makeContiguousUTF8()
+        self.text = native
+    }
+
+    init(unchecked text: String) {
+        var native = text
+        native.makeContiguousUTF8()
+        self.text = native
+    }
+
+    /// The text itself.
+    public var description: String { text }
+
+    /// Whether the field is empty.
+    public var isEmpty: Bool { text.utf8.isEmpty }
+
+    /// Returns why `bytes` break the field rule, or nil when they follow it.
+    static func check(_ bytes: some Collection<UInt8>) -> EventLogError.FieldRejection? {
+        if bytes.count > maximumByteCount { return .tooLong(byteCount: bytes.count) }
+        var offset = 0
+        for byte in bytes {
+            if isForbidden(byte) { return .forbiddenByte(byte, offset: offset) }
+            offset += 1
+        }
+        return nil
+    }
+
+    @inline(__always)
+    static func isForbidden(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ";") || byte == UInt8(ascii: "\"") || byte == 0x0D || byte == 0x0A
+    }
+}

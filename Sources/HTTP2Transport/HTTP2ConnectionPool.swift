@@ -1,0 +1,160 @@
+import Synchronization
+
+/// Settings of a connection pool to one origin.
+public struct HTTP2ConnectionPoolConfiguration: Sendable {
+    /// How each connection connects.
+    public var connection: HTTP2ClientConfiguration
+    /// Number of connections kept open.
+    public var connections: Int
+    /// First delay before replacing a connection that failed; doubles up to `maxBackoff`.
+    public var initialBackoff: Duration
+    /// Longest delay between replacement attempts.
+    public var maxBackoff: Duration
+
+    /// Creates a configuration.
+    public init(connection: HTTP2ClientConfiguration, connections: Int = 2,
+                initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(10)) {
+        self.connection = connection
+        self.connections = max(1, connections)
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+}
+
+/// N HTTP/2 connections to one origin, spread over an `EventLoopGroup`. Requests go to the
+/// least-loaded usable connection; a connection that closes (GOAWAY, loss, failure to connect)
+/// is replaced after a backoff that grows while replacements keep failing.
+///
+/// Every submitted request gets exactly one completion through the pool's handler. Retrying is
+/// the caller's decision: failures say `isRetryable`.
+///
+/// `@unchecked Sendable`: mutable state lives in `slots` behind a `Mutex`; connections are
+/// themselves Sendable; nothing else is mutated after init.
+public final class HTTP2ConnectionPool: @unchecked Sendable {
+    /// The configuration.
+    public let configuration: HTTP2ConnectionPoolConfiguration
+    private let group: EventLoopGroup
+    private let onCompletions: HTTP2CompletionHandler
+    private struct Slot {
+        var connection: HTTP2ClientConnection?
+        var failures: Int
+        var replacing: Bool
+    }
+    private let slots: Mutex<[Slot]>
+    private let closed = Atomic<Bool>(false)
+    private let replacements = Atomic<Int>(0)
+    private let lastError = Mutex<HTTP2TransportError?>(nil)
+
+    /// Creates the pool and starts connecting.
+    public init(configuration: HTTP2ConnectionPoolConfiguration, group: EventLoopGroup,
+                onCompletions: @escaping HTTP2CompletionHandler) throws(HTTP2TransportError) {
+        self.configuration = configuration
+        self.group = group
+        self.onCompletions = onCompletions
+        slots = Mutex(Array(repeating: Slot(connection: nil, failures: 0, replacing: false), count: configuration.connections))
+        for i in 0..<configuration.connections {
+            try open(slot: i)
+        }
+    }
+
+    /// Connections made to replace closed ones.
+    public var replacementCount: Int { replacements.load(ordering: .relaxed) }
+
+    /// The last error that closed a connection, if any.
+    public var lastConnectionError: HTTP2TransportError? { lastError.withLock { $0 } }
+
+    /// Current connections (some may be connecting or draining).
+    public var connections: [HTTP2ClientConnection] { slots.withLock { $0.compactMap(\.connection) } }
+
+    /// Requests submitted and not yet completed, over all connections.
+    public var load: Int { connections.reduce(0) { $0 + $1.load } }
+
+    private func open(slot i: Int) throws(HTTP2TransportError) {
+        let loop = group.loops[i % group.loops.count]
+        // Create under the lock: the connection may fail on its loop before `init` returns, and
+        // its close must find it in its slot (the close handler takes the same lock).
+        try slots.withLock { (s) throws(HTTP2TransportError) in
+            let conn = try HTTP2ClientConnection(
+                configuration: configuration.connection, loop: loop, onCompletions: onCompletions,
+                onClose: { [weak self] c, error in self?.connectionClosed(slot: i, connection: c, error: error) })
+            s[i].connection = conn
+            s[i].replacing = false
+        }
+    }
+
+    /// Submits requests, spreading them over usable connections by load.
+    /// When no connection is usable (all closed or draining, or the pool is shut down) the
+    /// requests complete at once with a retryable `.notSent`.
+    public func submit(_ requests: [HTTP2Request]) {
+        guard !requests.isEmpty else { return }
+        let usable = slots.withLock { s in
+            s.compactMap(\.connection).filter { $0.state == .ready || $0.state == .connecting }
+        }
+        if usable.isEmpty || closed.load(ordering: .relaxed) {
+            let reason = closed.load(ordering: .relaxed) ? "pool is shut down" : "no usable connection"
+            let batch = requests.map { HTTP2Completion(tag: $0.tag, result: .failure(.notSent(reason: reason))) }
+            let handler = onCompletions
+            group.next().execute { handler(batch) }
+            return
+        }
+        if usable.count == 1 || requests.count == 1 {
+            let target = usable.min { $0.load < $1.load }!
+            target.submit(requests)
+            return
+        }
+        // Split the batch in proportion to free room, evenly when loads are equal.
+        var loads = usable.map(\.load)
+        var buckets = Array(repeating: [HTTP2Request](), count: usable.count)
+        for r in requests {
+            var best = 0
+            for j in 1..<loads.count where loads[j] < loads[best] { best = j }
+            buckets[best].append(r)
+            loads[best] += 1
+        }
+        for (c, b) in zip(usable, buckets) where !b.isEmpty { c.submit(b) }
+    }
+
+    /// Submits one request.
+    public func submit(_ request: HTTP2Request) { submit([request]) }
+
+    private func connectionClosed(slot i: Int, connection: HTTP2ClientConnection, error: HTTP2TransportError?) {
+        if let error { lastError.withLock { $0 = error } }
+        guard !closed.load(ordering: .relaxed) else { return }
+        let failures: Int = slots.withLock { s in
+            guard s[i].connection === connection, !s[i].replacing else { return -1 }
+            s[i].replacing = true
+            // A connection that served and then drained (GOAWAY) is replaced at once; one that
+            // failed to connect backs off, longer with each consecutive failure.
+            if case .connectFailed? = error { s[i].failures += 1 }
+            else if case .tlsHandshakeFailed? = error { s[i].failures += 1 }
+            else if case .resolveFailed? = error { s[i].failures += 1 }
+            else { s[i].failures = 0 }
+            return s[i].failures
+        }
+        guard failures >= 0 else { return }
+        var delay = Duration.zero
+        if failures > 0 {
+            delay = configuration.initialBackoff * (1 << min(failures - 1, 16))
+            if delay > configuration.maxBackoff { delay = configuration.maxBackoff }
+        }
+        let loop = connection.loop
+        let due = monotonicNanos() &+ delay.nanoseconds
+        loop.execute { [weak self] in
+            guard let self else { return }
+            loop.schedule(at: due) { [weak self] in
+                guard let self, !self.closed.load(ordering: .relaxed) else { return }
+                self.replacements.wrappingAdd(1, ordering: .relaxed)
+                do throws(HTTP2TransportError) { try self.open(slot: i) } catch {
+                    self.lastError.withLock { $0 = error }
+                }
+            }
+        }
+    }
+
+    /// Closes every connection gracefully (in-flight requests finish; queued ones come back
+    /// as `.notSent`). Connections are not replaced afterwards.
+    public func shutdown() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for c in connections { c.close() }
+    }
+}

@@ -1,0 +1,67 @@
+import Synchronization
+import Dispatch
+@testable import HTTP2Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Collects completions from loop threads; lets a test wait (bounded) for a count.
+final class CompletionCollector: Sendable {
+    private let items = Mutex<[HTTP2Completion]>([])
+    private let closes = Mutex<[HTTP2TransportError?]>([])
+
+    var handler: HTTP2CompletionHandler { { batch in self.items.withLock { $0.append(contentsOf: batch) } } }
+    var onClose: @Sendable (HTTP2ClientConnection, HTTP2TransportError?) -> Void {
+        { _, e in self.closes.withLock { $0.append(e) } }
+    }
+
+    var completions: [HTTP2Completion] { items.withLock { $0 } }
+    var closeErrors: [HTTP2TransportError?] { closes.withLock { $0 } }
+
+    /// Waits until `count` completions arrived or `limit` passed (a safety bound, not a
+    /// timing assertion: the caller checks the count afterwards).
+    @discardableResult
+    func wait(for count: Int, limit: Duration = .seconds(30)) -> [HTTP2Completion] {
+        let end = monotonicNanos() + limit.nanoseconds
+        while items.withLock({ $0.count }) < count && monotonicNanos() < end { usleep(1000) }
+        return completions
+    }
+
+    func waitForClose(limit: Duration = .seconds(30)) {
+        let end = monotonicNanos() + limit.nanoseconds
+        while closes.withLock({ $0.isEmpty }) && monotonicNanos() < end { usleep(1000) }
+    }
+}
+
+/// Counts the most streams a server ever had open at once, and answers like `EchoHandler`.
+final class ConcurrencyProbe: HTTP2ServerHandler {
+    private let state = Mutex<(open: Int, peak: Int)>((0, 0))
+    let delay: Duration?
+    init(delay: Duration? = nil) { self.delay = delay }
+    func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
+        // A request is "open" from arrival to response; delayed responses keep it open.
+        state.withLock { s in
+            s.open += 1
+            s.peak = max(s.peak, s.open)
+        }
+        defer { state.withLock { $0.open -= 1 } }
+        return HTTP2ServerResponse(status: 200, headers: [HTTP2HeaderField("x-path", request.path)], delay: delay)
+    }
+    var peak: Int { state.withLock { $0.peak } }
+}
+
+func serverTLS() throws -> TLSServerConfiguration {
+    let d = try TestCerts.directory()
+    return TLSServerConfiguration(certificateFile: d + "/server.pem", privateKeyFile: d + "/server.key")
+}
+
+func clientTLS(ca: String = "ca.pem") throws -> TLSClientConfiguration {
+    TLSClientConfiguration(caFile: try TestCerts.directory() + "/" + ca)
+}
+
+/// Picks a free loopback port by binding port 0 and releasing it.
+func freePort() throws -> Int {
+    let (fd, port) = try Socket.listen(host: "127.0.0.1", port: 0)
+    close(fd)
+    return port
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import MockGateway
+
+/// `pushengine gateway` as a process: the binary `swift build` puts next to the test runner.
+@Suite("pushengine gateway (CLI)", .serialized)
+struct GatewayCommandTests {
+    static func binary() throws -> String {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("pushengine").path }
+        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build the pushengine product first (swift build)")
+    }
+
+    @Test("prints listening on HOST:PORT, serves, and on SIGTERM prints statistics and exits 0")
+    func lifecycle() throws {
+        let certificates = try Fixtures.certificatesDirectory()
+        let record = Fixtures.temporaryPath("cli-record.jsonl")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = [
+            "gateway", "--port", "0", "--threads", "1", "--no-auth", "--record", record,
+            "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The first line announces the port; reading blocks until it is written.
+        var firstLine = Data()
+        while !firstLine.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            firstLine.append(chunk)
+        }
+        let announced = String(decoding: firstLine, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        #expect(announced.hasPrefix("listening on 127.0.0.1:"))
+        let port = try #require(announced.split(separator: ":").last.flatMap { Int($0) })
+        let payload = Fixtures.temporaryPath("cli-payload.json")
+        try Data(Fixtures.payload).write(to: URL(fileURLWithPath: payload))
+        let answer = String(decoding: try Fixtures.run("/usr/bin/nghttp", [
+            "-v", "-t", "10", "-d", payload, "-H", ":method: POST", "-H", "apns-topic: \(Fixtures.topic)",
+            "https://127.0.0.1:\(port)/3/device/\(Fixtures.token)",
+        ]), as: UTF8.self)
+        #expect(answer.contains(":status: 200"))
+        process.terminate()   // SIGTERM
+        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        let statistics = String(decoding: rest, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        #expect(statistics == #"{"requests":1,"by_status":{"200":1},"by_reason":{}}"#)
+        let recorded = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n")
+        #expect(recorded.count == 1)
+    }
+
+    @Test("bad arguments fail with a message, not a crash", arguments: [
+        ["gateway", "--plaintext", "--mode", "fast"],
+        ["gateway"],
+        ["gateway", "--plaintext", "--scenario", "/nonexistent/scenario.json"],
+        ["gateway", "--plaintext", "--verify-key", "nocolons"],
+    ])
+    func badArguments(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus != 0)
+        #expect(!message.isEmpty)
+    }
+}
