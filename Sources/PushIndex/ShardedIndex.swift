@@ -495,11 +495,21 @@ public final class ShardedIndex: Sendable {
 
     private func writeAttributes(_ customID: CustomID, values: [AttributeName: AttributeValue], overwrite: Bool) throws(ValidationError) -> (Int, UInt64) {
         for (name, value) in values { try value.validate(field: "values.\(name.value)") }
-        let resolved = try registry.withLock { (r: inout AttributeRegistry) throws(ValidationError) in try r.resolve(values) }
         let h = hasher.hash(customID)
         let k = keyShardIndex(h)
         let maxRecords = maxRecordsPerShard
-        return keyShards[k].withLock { ks in
+        return try keyShards[k].withLock { (ks: inout KeyShard) throws(ValidationError) -> (Int, UInt64) in
+            // Names and types never change once registered: each key shard keeps what it has
+            // seen, so writers only take the shared registry lock for a name new to the shard.
+            let resolved: [(UInt16?, AttributeName, AttributeValue)]
+            if let cached = ks.resolveCached(values) {
+                resolved = cached
+            } else {
+                resolved = try registry.withLock { (r: inout AttributeRegistry) throws(ValidationError) in try r.resolve(values) }
+                for (code, name, value) in resolved {
+                    if let code, let type = value.type { ks.knownAttributes[name.value] = (code, type) }
+                }
+            }
             let record: UInt32
             if let found = ks.findRecord(customID, fingerprint: h.fingerprint) {
                 record = found
