@@ -1,7 +1,7 @@
 import Benchmark
 
 // Placeholder until the area's issue fills it in; keeps the package building.
-nonisolated(unsafe) let benchmarks: @Sendable () -> Void = {
+let benchmarks: @Sendable () -> Void = {
     Benchmark("IndexBenchmarks.placeholder", configuration: .init(metrics: [.mallocCountTotal], maxIterations: 10)) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(benchmark.scaledIterations.count) }
     }
