@@ -78,15 +78,6 @@ extension CompiledSegment {
     }
 }
 
-/// Results of one phase handed between worker threads: each slot is written once, by
-/// one worker, and read only after every worker finished.
-final class ScanResults<Element: Sendable>: Sendable {
-    private let slots: Mutex<[Element?]>
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-    func set(_ i: Int, _ value: sending Element) { slots.withLock { $0[i] = value } }
-    var all: [Element?] { slots.withLock { $0 } }
-}
-
 extension ShardedIndex {
     /// Runs `work(i)` for i in 0..<count on `parallelism` threads; shards are claimed one at
     /// a time, in ascending order.
