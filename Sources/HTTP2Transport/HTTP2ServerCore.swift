@@ -1,6 +1,7 @@
 internal import CNGHTTP2
 
-/// One request being received, or a response being sent, on a server connection.
+/// One request being received, or a response being sent, on a server connection. Recycled
+/// through a small free list, so a steady stream of requests allocates none of these.
 final class ServerStream {
     var method = ""
     var path = ""
@@ -12,6 +13,20 @@ final class ServerStream {
     var responseBody: [UInt8] = []
     var responseOffset = 0
     var responded = false
+
+    func reset() {
+        method = ""
+        path = ""
+        authority = nil
+        scheme = nil
+        headers = []
+        headers.reserveCapacity(8)
+        body = []
+        bodyTooLarge = false
+        responseBody = []
+        responseOffset = 0
+        responded = false
+    }
 }
 
 /// The sans-IO server side of one HTTP/2 connection: bytes in, complete requests to the
@@ -66,13 +81,15 @@ final class HTTP2ServerCore: NGHTTP2Session {
 
     override func onBeginHeaders(streamID: Int32) -> Int32 {
         if streams[streamID] == nil {
-            let s = ServerStream()
-            s.headers.reserveCapacity(8)
+            let s = freeStreams.popLast() ?? ServerStream()
+            s.reset()
             streams[streamID] = s
             cached = (streamID, s)
         }
         return 0
     }
+
+    private var freeStreams: [ServerStream] = []
 
     /// One-entry cache: a stream's header callbacks arrive back to back.
     private var cached: (id: Int32, stream: ServerStream)?
@@ -121,7 +138,10 @@ final class HTTP2ServerCore: NGHTTP2Session {
     }
 
     override func onStreamClose(streamID: Int32, errorCode: UInt32) -> Int32 {
-        streams.removeValue(forKey: streamID)
+        if let s = streams.removeValue(forKey: streamID), freeStreams.count < 1024 {
+            s.responseBody = []
+            freeStreams.append(s)
+        }
         if cached?.id == streamID { cached = nil }
         return 0
     }
