@@ -165,7 +165,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
         scratch.add(block: pseudoBlock!)
         scratch.add(":path", r.path)
         if let block = r.headerBlock { scratch.add(block: block) }
-        for h in r.headers { scratch.add(h.name, h.value) }
+        for h in r.headers { scratch.add(h.name, h.value, neverIndex: h.neverIndex) }
         let (nva, count) = scratch.finish()
         let timeout = r.timeout?.nanoseconds ?? defaultTimeout
         let stream = freeStreams.popLast() ?? ClientStream()

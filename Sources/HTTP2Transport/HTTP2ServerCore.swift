@@ -205,7 +205,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
         requestsServed += 1
         scratch.reset()
         scratch.add(":status", String(response.status))
-        for h in response.headers { scratch.add(h.name, h.value) }
+        for h in response.headers { scratch.add(h.name, h.value, neverIndex: h.neverIndex) }
         let (nva, count) = scratch.finish()
         if response.body.isEmpty {
             nghttp2_submit_response(session, id, nva, count, nil)

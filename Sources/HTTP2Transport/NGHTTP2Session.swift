@@ -268,7 +268,7 @@ struct HeaderScratch: ~Copyable {
     }
 
     /// Copies a name and value into the scratch.
-    mutating func add(_ name: String, _ value: String) {
+    mutating func add(_ name: String, _ value: String, neverIndex: Bool = false) {
         if count == capacity { grow() }
         var name = name
         var value = value
@@ -277,7 +277,8 @@ struct HeaderScratch: ~Copyable {
         let vo = bytes.readableBytes
         value.withUTF8 { bytes.append(UnsafeRawBufferPointer($0)) }
         nva[count] = nghttp2_nv(name: UnsafeMutablePointer(bitPattern: no + 1), value: UnsafeMutablePointer(bitPattern: vo + 1),
-                                namelen: vo - no, valuelen: bytes.readableBytes - vo, flags: 0)
+                                namelen: vo - no, valuelen: bytes.readableBytes - vo,
+                                flags: neverIndex ? UInt8(NGHTTP2_NV_FLAG_NO_INDEX.rawValue) : 0)
         relative.append(count)
         count += 1
     }
