@@ -190,15 +190,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
             eof = true
             return 0
         }
-        // nghttp2 may ask for less than the rest when the flow-control window is nearly spent:
-        // keep the offset, and set EOF only at the real end.
-        let n = min(length, s.body.count - s.bodyOffset)
-        s.body.withUnsafeBytes { raw in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + s.bodyOffset, byteCount: n)
-        }
-        s.bodyOffset += n
-        eof = s.bodyOffset == s.body.count
-        return n
+        return NGHTTP2Session.copyBody(s.body, offset: &s.bodyOffset, into: buffer, length: length, eof: &eof)
     }
 
     /// One-entry cache: a stream's callbacks arrive back to back.

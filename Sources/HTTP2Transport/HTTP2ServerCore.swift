@@ -235,13 +235,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
             eof = true
             return 0
         }
-        let n = min(length, s.responseBody.count - s.responseOffset)
-        s.responseBody.withUnsafeBytes { raw in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + s.responseOffset, byteCount: n)
-        }
-        s.responseOffset += n
-        eof = s.responseOffset == s.responseBody.count
-        return n
+        return NGHTTP2Session.copyBody(s.responseBody, offset: &s.responseOffset, into: buffer, length: length, eof: &eof)
     }
 
     /// Sends GOAWAY; streams up to `lastStreamID` (default: the last one received) finish.

@@ -169,6 +169,22 @@ class NGHTTP2Session {
 
     // MARK: Submitting
 
+    /// Copies the next piece of a body for nghttp2's data provider. nghttp2 may ask for less
+    /// than the rest when the flow-control window is nearly spent: the offset is kept, and EOF
+    /// is set only at the real end (setting it after a partial copy truncates bodies).
+    static func copyBody(_ body: [UInt8], offset: inout Int, into buffer: UnsafeMutablePointer<UInt8>,
+                         length: Int, eof: inout Bool) -> Int {
+        let n = min(length, body.count - offset)
+        if n > 0 {
+            body.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + offset, byteCount: n)
+            }
+        }
+        offset += n
+        eof = offset == body.count
+        return n
+    }
+
     /// The data provider every body uses: it calls back into `readBody` by stream ID.
     static let dataProvider: nghttp2_data_provider = {
         var p = nghttp2_data_provider()
