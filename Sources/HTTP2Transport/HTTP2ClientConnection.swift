@@ -127,7 +127,10 @@ public final class HTTP2ClientConnection: @unchecked Sendable {
         }
         inbox.withLock { $0.append(contentsOf: requests) }
         if !inboxScheduled.exchange(true, ordering: .acquiringAndReleasing) {
-            loop.execute(with: driver) { $0.drainInbox() }
+            // The task holds the connection (and so its inbox) until the inbox is drained: a
+            // connection released right after submit must still complete these requests.
+            let driver = LoopBound(value: self.driver)
+            loop.execute { [self] in driver.value.drainInbox(from: self) }
         }
     }
 
@@ -249,8 +252,7 @@ final class ClientDriver: SocketConnection {
         markDirty()
     }
 
-    func drainInbox() {
-        guard let owner else { return }
+    func drainInbox(from owner: HTTP2ClientConnection) {
         enqueue(owner.takeInbox())
     }
 

@@ -223,6 +223,24 @@ import Glibc
         #expect(try done.last?.result.get().status == 200)
     }
 
+    @Test func requestsSubmittedToAClosedConnectionThatIsThenReleasedStillComplete() throws {
+        let port = try freePort()
+        let loop = EventLoop()
+        defer { loop.shutdown() }
+        let collector = CompletionCollector()
+        var conn: HTTP2ClientConnection? = try HTTP2ClientConnection(
+            configuration: .init(host: "127.0.0.1", port: port, tls: nil),
+            loop: loop, onCompletions: collector.handler, onClose: collector.onClose)
+        collector.waitForClose()
+        #expect(conn?.state == .closed)
+        // From this (non-loop) thread: submit, then drop the last reference at once.
+        conn?.submit((0..<100).map { HTTP2Request(path: "/", tag: UInt64($0)) })
+        conn = nil
+        let done = collector.wait(for: 100)
+        #expect(done.count == 100)
+        #expect(done.allSatisfy { if case .failure(let e) = $0.result { return e.isRetryable } else { return false } })
+    }
+
     @Test func requestsPastTheirDeadlineTimeOut() throws {
         let server = try HTTP2Server(configuration: .init(threads: 1), handler: ConcurrencyProbe(delay: .seconds(20)))
         defer { server.shutdown(gracePeriod: .milliseconds(10)) }
