@@ -1,0 +1,366 @@
+public import PushModel
+import Dispatch
+import Synchronization
+
+/// The index benchmark behind `pushengine bench --index-only`: builds the index from the
+/// deterministic generator, then measures memory, build rate, token lookups and a
+/// two-attribute scan, next to a naive reference (`DictionaryBaseline`) in the same process.
+public enum IndexBenchmark {
+    /// What to run.
+    public struct Options: Sendable {
+        /// Installations to build.
+        public var installations: Int
+        /// Generator seed.
+        public var seed: UInt64
+        /// Threads for building, lookups and scans.
+        public var threads: Int
+        /// Token lookups to time (spread over `threads`).
+        public var lookups: Int
+        /// Installations for the baseline (0 skips it). Smaller than `installations` keeps
+        /// the naive reference's memory in bounds on shared machines; rates are per installation.
+        public var baselineInstallations: Int
+
+        /// Creates options.
+        public init(installations: Int, seed: UInt64, threads: Int = 2, lookups: Int = 4_000_000, baselineInstallations: Int? = nil) {
+            self.installations = installations
+            self.seed = seed
+            self.threads = threads
+            self.lookups = lookups
+            self.baselineInstallations = baselineInstallations ?? min(installations, 2_000_000)
+        }
+    }
+
+    /// Figures for one store.
+    public struct Figures: Sendable {
+        /// Installations built.
+        public var installations = 0
+        /// Seconds to build them.
+        public var buildSeconds = 0.0
+        /// Process CPU seconds (all threads) spent building: the cost once other load is removed.
+        public var buildCPUSeconds = 0.0
+        /// Process CPU seconds of the ID token lookups.
+        public var lookupCPUSeconds = 0.0
+        /// Process CPU seconds of the attribute scan.
+        public var scanCPUSeconds = 0.0
+        /// Resident memory growth over the build, per installation.
+        public var bytesPerInstallation = 0.0
+        /// Seconds to write `tier` and `age` for every user.
+        public var attributeSeconds = 0.0
+        /// Resident memory growth over the attribute writes, per user written.
+        public var attributeBytesPerUser = 0.0
+        /// Token lookups per second over all threads, answering the installation ID.
+        public var lookupsPerSecond = 0.0
+        /// Token lookups per second over all threads, answering the whole installation.
+        public var fullLookupsPerSecond = 0.0
+        /// Token lookups per second over all threads, 1,024 tokens per call, answering IDs.
+        public var batchedLookupsPerSecond = 0.0
+        /// Seconds of the scan `tier = gold AND age > 30`, yielding the matches in batches.
+        public var scanSeconds = 0.0
+        /// Installations it yielded.
+        public var scanMatches = 0
+        /// Seconds of the scan `language = fr AND opt-in`.
+        public var fieldScanSeconds = 0.0
+        /// Installations it yielded.
+        public var fieldScanMatches = 0
+
+        /// Build rate.
+        public var buildPerSecond: Double { Double(installations) / buildSeconds }
+        /// Scan cost per installation scanned, in nanoseconds.
+        public var scanNanosecondsPerInstallation: Double { scanSeconds * 1e9 / Double(max(installations, 1)) }
+    }
+
+    /// The result of one run.
+    public struct Result: Sendable {
+        /// The options run.
+        public var options: Options
+        /// The sharded index.
+        public var index = Figures()
+        /// The naive reference, when run.
+        public var baseline: Figures?
+        /// Peak resident memory of the process (filled by the caller, which knows the OS).
+        public var peakRSSBytes = 0
+    }
+
+    /// The benchmark's two-attribute segment.
+    public static let attributeSegment = Segment.and([
+        .attribute(InstallationGenerator.tierName, .equals(.string("gold"))),
+        .attribute(InstallationGenerator.ageName, .greaterThan(.int(30))),
+    ])
+
+    /// The benchmark's installation-field segment.
+    public static let fieldSegment = Segment.and([.language(try! LanguageCode("fr")), .pushOptIn(true)])
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// Runs `body(thread, range)` over `0..<count` split into `threads` contiguous ranges.
+    static func parallel(_ count: Int, threads: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            body(t, (t * count / threads)..<((t + 1) * count / threads))
+        }
+    }
+
+    /// Runs the benchmark. `residentBytes` reads the process's current resident memory.
+    /// `cpuSeconds` reads the process's CPU time (user + system, all threads).
+    public static func run(_ options: Options, residentBytes: @Sendable () -> Int, cpuSeconds: @Sendable () -> Double) throws -> Result {
+        var result = Result(options: options)
+        let generator = InstallationGenerator(seed: options.seed)
+        let clock = ContinuousClock()
+        let threads = options.threads
+
+        // Tokens to look up: a deterministic sample of existing installations.
+        let sampleSize = min(options.installations, 1_000_000)
+        let sample = (0..<sampleSize).map { generator.token(Int(UInt64($0) &* 2_654_435_761 % UInt64(options.installations))) }
+
+        do {
+            var f = Figures()
+            f.installations = options.installations
+            let rss0 = residentBytes()
+            let index = ShardedIndex(configuration: .init(rowShards: 256, keyShards: 256, expectedInstallations: options.installations))
+            let start = clock.now
+            let cpu0 = cpuSeconds()
+            parallel(options.installations, threads: threads) { _, range in
+                for i in range { _ = try! index.upsert(generator.installation(i)) }
+            }
+            f.buildSeconds = seconds(clock.now - start)
+            f.buildCPUSeconds = cpuSeconds() - cpu0
+            f.bytesPerInstallation = Double(residentBytes() - rss0) / Double(options.installations)
+            precondition(index.count == options.installations, "build lost installations")
+
+            let rss1 = residentBytes()
+            let users = Atomic<Int>(0)
+            let attributesStart = clock.now
+            parallel(options.installations, threads: threads) { _, range in
+                var n = 0
+                for i in range {
+                    guard let user = generator.customID(i) else { continue }
+                    _ = try! index.setAttributes(generator.attributes(i), for: user)
+                    n += 1
+                }
+                users.add(n, ordering: .relaxed)
+            }
+            f.attributeSeconds = seconds(clock.now - attributesStart)
+            f.attributeBytesPerUser = Double(residentBytes() - rss1) / Double(max(users.load(ordering: .relaxed), 1))
+
+            let perThread = options.lookups / threads
+            for full in [false, true] {
+                let hits = Atomic<Int>(0)
+                let lookupStart = clock.now
+                let cpu0 = cpuSeconds()
+                parallel(threads, threads: threads) { t, _ in
+                    var n = 0
+                    var j = t * sampleSize / threads
+                    for _ in 0..<perThread {
+                        let found = full ? index.installation(forToken: sample[j]) != nil : index.installationID(forToken: sample[j]) != nil
+                        if found { n += 1 }
+                        j += 1
+                        if j == sampleSize { j = 0 }
+                    }
+                    hits.add(n, ordering: .relaxed)
+                }
+                let rate = Double(perThread * threads) / seconds(clock.now - lookupStart)
+                if full { f.fullLookupsPerSecond = rate } else { f.lookupsPerSecond = rate; f.lookupCPUSeconds = cpuSeconds() - cpu0 }
+                precondition(hits.load(ordering: .relaxed) == perThread * threads, "token lookups missed")
+            }
+
+            do {
+                let batch = 8192
+                let rounds = max(1, perThread / batch)
+                let hits = Atomic<Int>(0)
+                let lookupStart = clock.now
+                parallel(threads, threads: threads) { t, _ in
+                    var n = 0
+                    var j = (t * sampleSize / threads) / batch * batch
+                    for _ in 0..<rounds {
+                        if j + batch > sampleSize { j = 0 }
+                        n += index.installationIDs(forTokens: Array(sample[j..<min(j + batch, sampleSize)])).count { $0 != nil }
+                        j += batch
+                    }
+                    hits.add(n, ordering: .relaxed)
+                }
+                let total = rounds * threads * min(batch, sampleSize)
+                f.batchedLookupsPerSecond = Double(total) / seconds(clock.now - lookupStart)
+                precondition(hits.load(ordering: .relaxed) == total, "batched token lookups missed")
+            }
+
+            let scanStart = clock.now
+            let scanCPU0 = cpuSeconds()
+            f.scanMatches = try index.scan(attributeSegment, batchSize: 1024, parallelism: threads) { batch in
+                precondition(!batch.isEmpty)
+            }
+            f.scanSeconds = seconds(clock.now - scanStart)
+            f.scanCPUSeconds = cpuSeconds() - scanCPU0
+            let fieldStart = clock.now
+            f.fieldScanMatches = try index.scan(fieldSegment, batchSize: 1024, parallelism: threads) { batch in
+                precondition(!batch.isEmpty)
+            }
+            f.fieldScanSeconds = seconds(clock.now - fieldStart)
+            result.index = f
+            withExtendedLifetime(index) {}
+        }
+
+        if options.baselineInstallations > 0 {
+            var f = Figures()
+            let n = options.baselineInstallations
+            f.installations = n
+            let rss0 = residentBytes()
+            let baseline = DictionaryBaseline()
+            let start = clock.now
+            let cpu0 = cpuSeconds()
+            parallel(n, threads: threads) { _, range in
+                for i in range { baseline.upsert(generator.installation(i)) }
+            }
+            f.buildSeconds = seconds(clock.now - start)
+            f.buildCPUSeconds = cpuSeconds() - cpu0
+            f.bytesPerInstallation = Double(residentBytes() - rss0) / Double(n)
+            let rss1 = residentBytes()
+            let users = Atomic<Int>(0)
+            let attributesStart = clock.now
+            parallel(n, threads: threads) { _, range in
+                var written = 0
+                for i in range {
+                    guard let user = generator.customID(i) else { continue }
+                    baseline.setAttributes(generator.attributes(i), for: user)
+                    written += 1
+                }
+                users.add(written, ordering: .relaxed)
+            }
+            f.attributeSeconds = seconds(clock.now - attributesStart)
+            f.attributeBytesPerUser = Double(residentBytes() - rss1) / Double(max(users.load(ordering: .relaxed), 1))
+
+            let baselineSample = (0..<min(n, sampleSize)).map { generator.token(Int(UInt64($0) &* 2_654_435_761 % UInt64(n))) }
+            let perThread = options.lookups / threads
+            let hits = Atomic<Int>(0)
+            let lookupStart = clock.now
+            let lookupCPU0 = cpuSeconds()
+            parallel(threads, threads: threads) { t, _ in
+                var found = 0
+                var j = t * baselineSample.count / threads
+                for _ in 0..<perThread {
+                    if baseline.installation(forToken: baselineSample[j]) != nil { found += 1 }
+                    j += 1
+                    if j == baselineSample.count { j = 0 }
+                }
+                hits.add(found, ordering: .relaxed)
+            }
+            f.lookupsPerSecond = Double(perThread * threads) / seconds(clock.now - lookupStart)
+            f.lookupCPUSeconds = cpuSeconds() - lookupCPU0
+            f.fullLookupsPerSecond = f.lookupsPerSecond  // the dictionary answers the whole value either way
+            precondition(hits.load(ordering: .relaxed) == perThread * threads, "baseline lookups missed")
+            let scanStart = clock.now
+            let scanCPU0 = cpuSeconds()
+            f.scanMatches = baseline.scanGoldOver30(batchSize: 1024) { batch in precondition(!batch.isEmpty) }
+            f.scanSeconds = seconds(clock.now - scanStart)
+            f.scanCPUSeconds = cpuSeconds() - scanCPU0
+            let fieldStart = clock.now
+            f.fieldScanMatches = baseline.scanFrenchOptedIn(batchSize: 1024) { batch in precondition(!batch.isEmpty) }
+            f.fieldScanSeconds = seconds(clock.now - fieldStart)
+            result.baseline = f
+            withExtendedLifetime(baseline) {}
+        }
+        return result
+    }
+}
+
+extension IndexBenchmark.Result {
+    /// One JSON object (no Foundation): the issue's keys, then details and the baseline.
+    public var json: String {
+        func number(_ d: Double) -> String {
+            guard d.isFinite else { return "null" }
+            return String(Double(Int64((d * 1000).rounded())) / 1000)
+        }
+        func figures(_ f: IndexBenchmark.Figures) -> String {
+            """
+            {"installations":\(f.installations),"build_seconds":\(number(f.buildSeconds)),"build_cpu_seconds":\(number(f.buildCPUSeconds)),\
+            "build_per_second":\(number(f.buildPerSecond)),"bytes_per_installation":\(number(f.bytesPerInstallation)),\
+            "attribute_write_seconds":\(number(f.attributeSeconds)),"attribute_bytes_per_user":\(number(f.attributeBytesPerUser)),\
+            "lookups_per_second":\(number(f.lookupsPerSecond)),"full_lookups_per_second":\(number(f.fullLookupsPerSecond)),"lookup_cpu_seconds":\(number(f.lookupCPUSeconds)),\
+            "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),\
+            "scan_seconds":\(number(f.scanSeconds)),"scan_cpu_seconds":\(number(f.scanCPUSeconds)),\
+            "scan_matches":\(f.scanMatches),"scan_ns_per_installation":\(number(f.scanNanosecondsPerInstallation)),\
+            "field_scan_seconds":\(number(f.fieldScanSeconds)),"field_scan_matches":\(f.fieldScanMatches)}
+            """
+        }
+        let i = index
+        return """
+            {"installations":\(options.installations),"seed":\(options.seed),"threads":\(options.threads),\
+            "index_build_seconds":\(number(i.buildSeconds)),"build_per_second":\(number(i.buildPerSecond)),\
+            "bytes_per_installation":\(number(i.bytesPerInstallation)),"lookups_per_second":\(number(i.lookupsPerSecond)),\
+            "scan_seconds":\(number(i.scanSeconds)),"peak_rss_bytes":\(peakRSSBytes),\
+            "index":\(figures(i)),"baseline":\(baseline.map(figures) ?? "null")}
+            """
+    }
+}
+
+/// The naive reference the index is measured against: `[String: Installation]` keyed by
+/// the installation ID's text, a token dictionary and an attribute dictionary, all behind
+/// one lock. Benchmark use only.
+public final class DictionaryBaseline: Sendable {
+    struct State: Sendable {
+        var byID: [String: Installation] = [:]
+        var byToken: [DeviceToken: String] = [:]
+        var attributes: [CustomID: [AttributeName: AttributeValue]] = [:]
+    }
+
+    let state = Mutex(State())
+
+    /// Creates an empty reference store.
+    public init() {}
+
+    /// Inserts or replaces an installation.
+    public func upsert(_ i: Installation) {
+        let key = i.id.description
+        state.withLock { s in
+            if let old = s.byID[key], let token = old.token { s.byToken[token] = nil }
+            s.byID[key] = i
+            if let token = i.token { s.byToken[token] = key }
+        }
+    }
+
+    /// Merges attributes.
+    public func setAttributes(_ values: [AttributeName: AttributeValue], for user: CustomID) {
+        state.withLock { s in
+            var current = s.attributes[user] ?? [:]
+            for (k, v) in values { current[k] = v == .null ? nil : v }
+            s.attributes[user] = current
+        }
+    }
+
+    /// The installation holding a token.
+    public func installation(forToken token: DeviceToken) -> Installation? {
+        state.withLock { s in s.byToken[token].flatMap { s.byID[$0] } }
+    }
+
+    func scan(batchSize: Int, _ matches: (Installation, [CustomID: [AttributeName: AttributeValue]]) -> Bool,
+              _ body: ([Installation]) -> Void) -> Int {
+        var batches: [[Installation]] = []
+        var total = 0
+        state.withLock { s in
+            var batch: [Installation] = []
+            for i in s.byID.values where matches(i, s.attributes) {
+                batch.append(i)
+                if batch.count == batchSize { batches.append(batch); batch = [] }
+            }
+            if !batch.isEmpty { batches.append(batch) }
+        }
+        for b in batches { total += b.count; body(b) }
+        return total
+    }
+
+    /// The benchmark's attribute scan.
+    public func scanGoldOver30(batchSize: Int, _ body: ([Installation]) -> Void) -> Int {
+        scan(batchSize: batchSize, { i, attributes in
+            guard let user = i.customID, let values = attributes[user],
+                  values[InstallationGenerator.tierName] == .string("gold"),
+                  case .int(let age)? = values[InstallationGenerator.ageName] else { return false }
+            return age > 30
+        }, body)
+    }
+
+    /// The benchmark's field scan.
+    public func scanFrenchOptedIn(batchSize: Int, _ body: ([Installation]) -> Void) -> Int {
+        let fr = try! LanguageCode("fr")
+        return scan(batchSize: batchSize, { i, _ in i.language == fr && i.pushOptIn }, body)
+    }
+}

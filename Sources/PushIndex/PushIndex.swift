@@ -1,2 +1,0 @@
-// PushIndex: see docs/ARCHITECTURE.md. Filled in by its issue.
-import PushModel

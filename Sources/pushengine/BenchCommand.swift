@@ -1,0 +1,108 @@
+import ArgumentParser
+import PushIndex
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `pushengine bench`: end-to-end measurements. `--index-only` builds the installation index
+/// from the deterministic generator and measures it next to a naive reference.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure PushEngine against a reference in the same run.")
+
+    @Option(help: "Installations to generate.")
+    var installations: Int = 1_000_000
+
+    @Option(help: "Generator seed (same seed, same installations).")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Measure the installation index only (build, memory, token lookups, scans).")
+    var indexOnly = false
+
+    @Flag(help: "Print one JSON object instead of a summary.")
+    var json = false
+
+    @Option(help: "Threads for building, lookups and scans.")
+    var threads: Int = 2
+
+    @Option(help: "Token lookups to time.")
+    var lookups: Int = 4_000_000
+
+    @Option(help: "Installations for the [String: Installation] baseline (0 skips it; default min(N, 2M)).")
+    var baselineInstallations: Int?
+
+    func validate() throws {
+        guard indexOnly else {
+            throw ValidationError("only --index-only is available so far: sending benchmarks arrive with the delivery engine")
+        }
+        guard installations > 0 else { throw ValidationError("--installations must be positive") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        guard lookups >= threads else { throw ValidationError("--lookups must be at least --threads") }
+        if let b = baselineInstallations, b < 0 { throw ValidationError("--baseline-installations must not be negative") }
+    }
+
+    func run() throws {
+        let options = IndexBenchmark.Options(
+            installations: installations, seed: seed, threads: threads, lookups: lookups,
+            baselineInstallations: baselineInstallations)
+        var result = try IndexBenchmark.run(options, residentBytes: { ProcessMemory.residentBytes() },
+                                             cpuSeconds: { ProcessMemory.cpuSeconds() })
+        result.peakRSSBytes = ProcessMemory.peakResidentBytes()
+        if json {
+            print(result.json)
+            return
+        }
+        let i = result.index
+        print("index: \(i.installations) installations, built in \(i.buildSeconds) s (\(Int(i.buildPerSecond))/s)")
+        print("  \(Int(i.bytesPerInstallation)) bytes/installation, \(Int(i.lookupsPerSecond)) token lookups/s")
+        print("  scan tier=gold AND age>30: \(i.scanSeconds) s, \(i.scanMatches) matches")
+        if let b = result.baseline {
+            print("baseline: \(b.installations) installations, \(Int(b.buildPerSecond))/s, \(Int(b.bytesPerInstallation)) bytes/installation")
+            print("  \(Int(b.lookupsPerSecond)) token lookups/s, scan \(b.scanSeconds) s (\(b.scanMatches) matches)")
+        }
+        print("peak RSS: \(result.peakRSSBytes) bytes")
+    }
+}
+
+/// Resident memory of this process, from `/proc` (Linux); 0 elsewhere.
+enum ProcessMemory {
+    static func read(_ path: String) -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Current resident set size in bytes.
+    static func residentBytes() -> Int {
+        let fields = read("/proc/self/statm").split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// CPU time of the whole process (user + system, all threads), in seconds.
+    static func cpuSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Peak resident set size (VmHWM) in bytes.
+    static func peakResidentBytes() -> Int {
+        for line in read("/proc/self/status").split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+            return kb * 1024
+        }
+        return 0
+    }
+}
