@@ -152,6 +152,17 @@ public struct DeliveryProgress: Hashable, Sendable {
     /// Whether the send was cancelled.
     public var cancelled: Bool
 
+    /// Creates a progress value.
+    public init(targeted: Int, sent: Int, failed: Int, tokensDeleted: Int, skipped: Int, targetingFinished: Bool, cancelled: Bool) {
+        self.targeted = targeted
+        self.sent = sent
+        self.failed = failed
+        self.tokensDeleted = tokensDeleted
+        self.skipped = skipped
+        self.targetingFinished = targetingFinished
+        self.cancelled = cancelled
+    }
+
     /// Targeted with no final event yet.
     public var pending: Int { targeted - sent - failed - tokensDeleted }
     /// Targeting is over and every target has its final event.
