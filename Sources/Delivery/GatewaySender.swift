@@ -52,6 +52,7 @@ public final class GatewaySender: Sendable {
     private let table = Mutex(SlotTable())
     private let credentialProblem = Mutex<RejectionReason?>(nil)
     private let strays = Atomic<Int>(0)
+    private let closing = Atomic<Bool>(false)
 
     struct Slot {
         var target: DeliveryTarget
@@ -124,7 +125,9 @@ public final class GatewaySender: Sendable {
         var rest = targets[...]
         var submitted = 0
         while !rest.isEmpty {
-            let n = window.acquire(upTo: min(rest.count, configuration.batchSize)) { job.isCancelled }
+            let n = window.acquire(upTo: min(rest.count, configuration.batchSize)) {
+                job.isCancelled || closing.load(ordering: .relaxed)
+            }
             if n == 0 { break }
             job.pace(n)
             let chunk = rest.prefix(n)
@@ -228,6 +231,10 @@ public final class GatewaySender: Sendable {
             finals.append((tag, .error("cancelled after: \(failure)")))
             return []
         }
+        if closing.load(ordering: .acquiring) {
+            finals.append((tag, .error("engine shut down after: \(failure)")))
+            return []
+        }
         guard slot.attempt < policy.maxAttempts else {
             finals.append((tag, .error("retries exhausted (\(slot.attempt) attempts): \(failure)")))
             return []
@@ -250,6 +257,8 @@ public final class GatewaySender: Sendable {
             guard let job else { continue }
             if job.isCancelled {
                 cancelled.append((tag, .error("cancelled before retry")))
+            } else if closing.load(ordering: .acquiring) {
+                cancelled.append((tag, .error("engine shut down before retry")))
             } else {
                 byJob[ObjectIdentifier(job), default: (job, [])].1.append(tag)
             }
@@ -275,14 +284,20 @@ public final class GatewaySender: Sendable {
         window.release(freed.count)
     }
 
-    /// Waits for in-flight targets to end (up to `timeout`), then closes the connections and
-    /// runs any retry still waiting (it ends as `push_error`: the pool no longer sends).
+    /// Waits for in-flight targets to end (up to `timeout`), then stops retrying (waiting
+    /// retries and later transient failures end as `push_error`), closes the connections
+    /// gracefully and waits (at most 5 s more) for the requests still on the wire to come back.
     /// Returns whether everything ended within the timeout.
     @discardableResult
     public func shutdown(timeout: Duration = .seconds(30)) -> Bool {
-        let drained = window.waitUntilEmpty(deadline: monotonicNanoseconds() &+ timeout.wholeNanoseconds)
-        pool.shutdown()
+        let deadline = monotonicNanoseconds() &+ timeout.wholeNanoseconds
+        let drained = window.waitUntilEmpty(deadline: deadline)
+        // From here on nothing is retried: failures and waiting retries end as push_error.
+        closing.store(true, ordering: .releasing)
         timer.stop()
+        pool.shutdown()
+        // Requests still on the wire finish or come back as failures through `complete`.
+        _ = window.waitUntilEmpty(deadline: max(deadline, monotonicNanoseconds() &+ 5_000_000_000))
         return drained
     }
 }

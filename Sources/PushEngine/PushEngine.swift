@@ -50,11 +50,14 @@ public struct Notification: Sendable {
     public var expiration: Int64?
     /// `apns-collapse-id`.
     public var collapseID: String?
+    /// Android options (priority, time to live, collapse key).
+    public var fcm: FCMOptions
 
     /// Creates a notification.
     public init(message: PushMessage, pushType: APNsPushType = .alert, priority: Int? = nil,
-                expiration: Int64? = nil, collapseID: String? = nil) {
+                expiration: Int64? = nil, collapseID: String? = nil, fcm: FCMOptions = FCMOptions()) {
         self.message = message
+        self.fcm = fcm
         self.pushType = pushType
         self.priority = priority
         self.expiration = expiration
@@ -70,14 +73,19 @@ public final class PushApp: Sendable {
     public let index: ShardedIndex
     /// Its dispatcher.
     public let dispatcher: Dispatcher
-    let providerTokens: APNsProviderTokenCache?
+    /// The APNs provider-token cache (token authentication), shared by every APNs send of the app.
+    public let providerTokens: APNsProviderTokenCache?
+    /// The FCM access-token cache, shared by every FCM send of the app.
+    public let accessTokens: FCMAccessTokenCache?
     private let campaigns = Mutex<[SendToken: SendRun]>([:])
 
-    init(configuration: AppConfiguration, index: ShardedIndex, dispatcher: Dispatcher, providerTokens: APNsProviderTokenCache?) {
+    init(configuration: AppConfiguration, index: ShardedIndex, dispatcher: Dispatcher, providerTokens: APNsProviderTokenCache?,
+         accessTokens: FCMAccessTokenCache?) {
         self.configuration = configuration
         self.index = index
         self.dispatcher = dispatcher
         self.providerTokens = providerTokens
+        self.accessTokens = accessTokens
     }
 
     /// Registers or updates an installation.
@@ -87,8 +95,10 @@ public final class PushApp: Sendable {
         try index.upsert(installation)
     }
 
-    /// Whether APNs refused this app's credentials even after a reissue (they need attention).
-    public var credentialsFlag: RejectionReason? { dispatcher.senders[.iOS]?.credentialsFlag }
+    /// Whether a gateway refused this app's credentials even after a reissue (they need attention).
+    public var credentialsFlag: RejectionReason? {
+        dispatcher.senders[.iOS]?.credentialsFlag ?? dispatcher.senders[.android]?.credentialsFlag
+    }
 
     func templates(for notification: Notification) throws(PushEngineError) -> [Platform: any GatewaySendTemplate] {
         var templates: [Platform: any GatewaySendTemplate] = [:]
@@ -100,6 +110,14 @@ public final class PushApp: Sendable {
                                       expiration: notification.expiration, collapseID: notification.collapseID)
             do {
                 templates[.iOS] = try APNsSendTemplate(message: notification.message, options: options, tokens: providerTokens)
+            } catch {
+                throw .gateway(error)
+            }
+        }
+        if let fcm = configuration.fcm, let accessTokens {
+            do {
+                templates[.android] = try FCMSendTemplate(message: notification.message, options: notification.fcm,
+                                                          projectID: fcm.serviceAccount.projectID, tokens: accessTokens)
             } catch {
                 throw .gateway(error)
             }
@@ -207,8 +225,27 @@ public final class PushEngine: Sendable {
                 throw .transport(error)
             }
         }
+        var accessTokens: FCMAccessTokenCache?
+        if let fcm = configuration.fcm {
+            do {
+                accessTokens = try FCMAccessTokenCache(account: fcm.serviceAccount, tls: TLSClientConfiguration(caFile: fcm.tokenEndpointCAFile),
+                                                       clock: clock)
+            } catch {
+                for s in senders.values { s.shutdown(timeout: .zero) }
+                throw .gateway(error)
+            }
+            do {
+                senders[.android] = try GatewaySender(
+                    configuration: GatewaySenderConfiguration(pool: fcm.poolConfiguration(), retry: fcm.retry),
+                    group: group, clock: clock, logger: logger)
+            } catch {
+                for s in senders.values { s.shutdown(timeout: .zero) }
+                throw .transport(error)
+            }
+        }
         let app = PushApp(configuration: configuration, index: index,
-                          dispatcher: Dispatcher(index: index, senders: senders, sink: events), providerTokens: tokens)
+                          dispatcher: Dispatcher(index: index, senders: senders, sink: events), providerTokens: tokens,
+                          accessTokens: accessTokens)
         let added = apps.withLock { a -> Bool in
             if a[configuration.apiKey] != nil { return false }
             a[configuration.apiKey] = app

@@ -77,6 +77,49 @@ public struct APNsConfiguration: Sendable {
     }
 }
 
+/// An app's FCM HTTP v1 settings.
+public struct FCMConfiguration: Sendable {
+    /// The gateway (`fcm.googleapis.com:443` by default; `.custom` for the mock gateway).
+    public var origin: GatewayOrigin
+    /// The service account (project, client email, key, token URI).
+    public var serviceAccount: FCMServiceAccount
+    /// CA file for the token endpoint when it is not publicly trusted (tests); nil: system store.
+    public var tokenEndpointCAFile: String?
+    /// Connections kept open.
+    public var connections: Int
+    /// Our cap on streams per connection.
+    public var maxConcurrentStreams: Int
+    /// Deadline of one request.
+    public var requestTimeout: Duration
+    /// Retries of transient failures.
+    public var retry: RetryPolicy
+
+    /// Creates FCM settings.
+    public init(origin: GatewayOrigin = .custom(host: "fcm.googleapis.com", port: 443), serviceAccount: FCMServiceAccount,
+                tokenEndpointCAFile: String? = nil, connections: Int = 2, maxConcurrentStreams: Int = 100,
+                requestTimeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy()) {
+        self.origin = origin
+        self.serviceAccount = serviceAccount
+        self.tokenEndpointCAFile = tokenEndpointCAFile
+        self.connections = connections
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.requestTimeout = requestTimeout
+        self.retry = retry
+    }
+
+    func poolConfiguration() -> HTTP2ConnectionPoolConfiguration {
+        let (host, port) = origin.address
+        var tls: TLSClientConfiguration? = TLSClientConfiguration()
+        if case .custom(_, _, let useTLS, let caFile) = origin {
+            tls = useTLS ? TLSClientConfiguration(caFile: caFile) : nil
+        }
+        let connection = HTTP2ClientConfiguration(
+            host: host, port: port, tls: tls, maxConcurrentStreams: maxConcurrentStreams,
+            requestTimeout: requestTimeout, responseHeaderNames: ["retry-after"])
+        return HTTP2ConnectionPoolConfiguration(connection: connection, connections: connections)
+    }
+}
+
 /// One app the engine sends for.
 public struct AppConfiguration: Sendable {
     /// The app's name (event file names).
@@ -85,14 +128,17 @@ public struct AppConfiguration: Sendable {
     public var apiKey: String
     /// APNs settings; nil when the app has no iOS installations to reach.
     public var apns: APNsConfiguration?
+    /// FCM settings; nil when the app has no Android installations to reach.
+    public var fcm: FCMConfiguration?
     /// Installations the index should reserve room for.
     public var expectedInstallations: Int
 
     /// Creates an app configuration.
-    public init(name: String, apiKey: String, apns: APNsConfiguration?, expectedInstallations: Int = 0) {
+    public init(name: String, apiKey: String, apns: APNsConfiguration?, fcm: FCMConfiguration? = nil, expectedInstallations: Int = 0) {
         self.name = name
         self.apiKey = apiKey
         self.apns = apns
+        self.fcm = fcm
         self.expectedInstallations = expectedInstallations
     }
 }

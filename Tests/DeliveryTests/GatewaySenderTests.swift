@@ -119,4 +119,19 @@ import Testing
         #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
         #expect(h.server.gateway.statistics.snapshot().requests == progress.targeted)
     }
+
+    @Test func shutdownMidCampaignEndsEveryTargetWithOneEvent() throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(30)))])
+        let h = try Harness(scenario: scenario, window: 40)
+        defer { h.shutdown() }
+        let run = try h.dispatcher(TestData.index(1000)).launchCampaign(.random(), segment: .all, templates: [.iOS: h.template()])
+        for _ in 0..<2000 where run.progress.targeted == 0 { usleep(1000) }
+        h.sender.shutdown(timeout: .zero)
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.isFinished)
+        #expect(progress.targeted < 1000)
+        #expect(h.sink.recorded.count == progress.targeted)
+        #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
+        #expect(h.sender.inFlight == 0)
+    }
 }
