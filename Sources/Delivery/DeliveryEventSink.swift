@@ -45,8 +45,20 @@ public struct EventLogDeliverySink: DeliveryEventSink {
     /// Appends the events as one batch per platform (blocks while the log's queue is full).
     public func record(_ events: [DeliveryEvent]) {
         var byPlatform: [Platform: [EventRecord]] = [:]
+        // Events of one batch nearly always share their send: convert its source once.
+        var lastSource: (DeliverySource, EventRecord.PushSource)?
         for e in events {
-            guard let record = Self.record(for: e) else {
+            let source: EventRecord.PushSource
+            if let (known, converted) = lastSource, known == e.source {
+                source = converted
+            } else if let converted = Self.pushSource(e.source) {
+                source = converted
+                lastSource = (e.source, converted)
+            } else {
+                failures.add(1)
+                continue
+            }
+            guard let record = Self.record(for: e, source: source) else {
                 failures.add(1)
                 continue
             }
@@ -61,25 +73,34 @@ public struct EventLogDeliverySink: DeliveryEventSink {
         }
     }
 
+    /// The `SOURCE;TOKEN;GROUP_ID` columns; nil when a field breaks the log's field rule.
+    static func pushSource(_ source: DeliverySource) -> EventRecord.PushSource? {
+        do {
+            switch source {
+            case .campaign(let token):
+                return .campaign(token: try LogField(token.value, field: "campaign_token"))
+            case .transactional(let token, let group):
+                return .transactional(token: try LogField(token.value, field: "token"), groupID: try LogField(group.value, field: "group_id"))
+            }
+        } catch {
+            return nil
+        }
+    }
+
     /// The log line for an event; nil when a field breaks the log's field rule.
-    static func record(for event: DeliveryEvent) -> EventRecord? {
+    static func record(for event: DeliveryEvent, source: EventRecord.PushSource? = nil) -> EventRecord? {
         do {
             let time = try EventTime(secondsSinceEpoch: event.time.secondsSince1970)
             let user = EventUser(
                 customID: try event.target.customID.map { try LogField($0.value, field: "custom_id") } ?? .empty,
                 installationID: try LogField(event.target.installationID.description, field: "installation_id"),
                 advertisingID: try event.target.advertisingID.map { try LogField($0.description, field: "advertising_id") } ?? .empty)
-            let source: EventRecord.PushSource
-            switch event.source {
-            case .campaign(let token):
-                source = .campaign(token: try LogField(token.value, field: "campaign_token"))
-            case .transactional(let token, let group):
-                source = .transactional(token: try LogField(token.value, field: "token"), groupID: try LogField(group.value, field: "group_id"))
-            }
             switch event.kind {
-            case .sent: return .push(.sent, at: time, user: user, source: source)
-            case .error: return .push(.error, at: time, user: user, source: source)
-            case .tokenDeleted: return .subscription(.tokenDeleted, at: time, user: user)
+            case .sent, .error:
+                guard let source = source ?? pushSource(event.source) else { return nil }
+                return .push(event.kind == .sent ? .sent : .error, at: time, user: user, source: source)
+            case .tokenDeleted:
+                return .subscription(.tokenDeleted, at: time, user: user)
             }
         } catch {
             return nil

@@ -139,6 +139,8 @@ final class SendWindow: Sendable {
     private let monitor = Monitor()
     // Guarded by `monitor`.
     private let used = UncheckedBox(0)
+    // Threads waiting in `acquire` or `waitUntilEmpty`; guarded by `monitor`.
+    private let waiters = UncheckedBox(0)
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -158,7 +160,9 @@ final class SendWindow: Sendable {
                     used.value += n
                     return n
                 }
+                waiters.value += 1
                 monitor.wait(untilNanoseconds: monotonicNanoseconds() &+ 100_000_000)
+                waiters.value -= 1
             }
         }
     }
@@ -169,7 +173,8 @@ final class SendWindow: Sendable {
         monitor.withLock {
             used.value -= count
             precondition(used.value >= 0, "window released more than it lent")
-            monitor.broadcast()
+            // Waking costs a futex call per release; only pay it when someone waits.
+            if waiters.value > 0 { monitor.broadcast() }
         }
     }
 
@@ -177,7 +182,9 @@ final class SendWindow: Sendable {
     func waitUntilEmpty(deadline: UInt64) -> Bool {
         monitor.withLock {
             while used.value > 0 && monotonicNanoseconds() < deadline {
+                waiters.value += 1
                 monitor.wait(untilNanoseconds: min(deadline, monotonicNanoseconds() &+ 100_000_000))
+                waiters.value -= 1
             }
             return used.value == 0
         }

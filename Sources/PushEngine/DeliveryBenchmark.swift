@@ -60,11 +60,14 @@ public enum DeliveryBenchmark {
         public var perSecond: Double { Double(progress.targeted) / seconds }
         /// Seconds spent building the index (not part of `seconds`).
         public var buildSeconds: Double
+        /// Resident bytes once the index was built, just before the campaign.
+        public var residentBytesBeforeCampaign: Int
     }
 
     /// Builds the index, runs the campaign, flushes the event log.
     /// - Throws: ``PushEngineError`` when the engine cannot be set up; `EventLogError` for the log.
-    public static func run(_ options: Options) throws -> Result {
+    /// - Parameter residentBytes: reads the process's resident memory (platform-specific).
+    public static func run(_ options: Options, residentBytes: () -> Int = { 0 }) throws -> Result {
         let writer = try EventLogWriter(configuration: EventLogConfiguration(spoolDirectory: options.eventDirectory + "/spool"),
                                         sink: LocalDirectorySink(directory: options.eventDirectory + "/out"))
         let engine = PushEngine(threads: options.loopThreads, logger: Logger(label: "bench"))
@@ -89,13 +92,15 @@ public enum DeliveryBenchmark {
             for i in stride(from: t, to: n, by: threads) { _ = try? index.upsert(generator.installation(i)) }
         }
         let buildSeconds = now() - buildStart
+        let residentBeforeCampaign = residentBytes()
 
         let start = now()
         let run = try app.launchCampaign(notification: Notification(message: PushMessage(title: "Bench", body: "hello")))
         let progress = run.waitUntilFinished(timeout: .seconds(3600))
         let seconds = now() - start
         try writer.flush()
-        return Result(progress: progress, seconds: seconds, buildSeconds: buildSeconds)
+        return Result(progress: progress, seconds: seconds, buildSeconds: buildSeconds,
+                      residentBytesBeforeCampaign: residentBeforeCampaign)
     }
 
     static func generatedKey() throws(PushEngineError) -> P256PrivateKey {

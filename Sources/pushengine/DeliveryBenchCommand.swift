@@ -41,10 +41,10 @@ struct DeliveryBenchCommand: ParsableCommand {
         let rssBefore = ProcessMemory.residentBytes()
         let result = try DeliveryBenchmark.run(DeliveryBenchmark.Options(
             installations: installations, port: port, caFile: caFile, connections: connections, streams: streams,
-            loopThreads: loopThreads, eventDirectory: directory))
+            loopThreads: loopThreads, eventDirectory: directory), residentBytes: { ProcessMemory.residentBytes() })
         let p = result.progress
         print("delivery: \(p.targeted) targeted, \(p.sent) sent, \(p.failed) failed, \(p.tokensDeleted) deleted in \(result.seconds) s")
         print("rate: \(Int(result.perSecond)) per second (index build \(result.buildSeconds) s)")
-        print("rss before: \(rssBefore) bytes, peak RSS: \(ProcessMemory.peakResidentBytes()) bytes")
+        print("rss at start: \(rssBefore) bytes, after index build: \(result.residentBytesBeforeCampaign) bytes, peak RSS: \(ProcessMemory.peakResidentBytes()) bytes")
     }
 }
