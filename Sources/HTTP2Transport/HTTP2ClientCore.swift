@@ -39,6 +39,8 @@ final class HTTP2ClientCore: NGHTTP2Session {
     private var scratch = HeaderScratch()
     private(set) var goAwayLastStreamID: Int32?
     private(set) var goAwayErrorCode: UInt32 = 0
+    /// The peer's GOAWAY debug data (APNs: a JSON reason), if any.
+    private(set) var goAwayDebugData: [UInt8] = []
     /// Set once the connection can take no more requests (GOAWAY received or sent, or failed).
     private(set) var isDraining = false
     private(set) var failure: HTTP2TransportError?
@@ -237,6 +239,9 @@ final class HTTP2ClientCore: NGHTTP2Session {
         case FrameType.goAway.rawValue:
             goAwayLastStreamID = frame.pointee.goaway.last_stream_id
             goAwayErrorCode = frame.pointee.goaway.error_code
+            if let data = frame.pointee.goaway.opaque_data, frame.pointee.goaway.opaque_data_len > 0 {
+                goAwayDebugData = Array(UnsafeBufferPointer(start: data, count: frame.pointee.goaway.opaque_data_len))
+            }
             isDraining = true
             failPending(.goAway(lastStreamID: goAwayLastStreamID!, errorCode: goAwayErrorCode))
         case FrameType.settings.rawValue:

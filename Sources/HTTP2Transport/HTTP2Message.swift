@@ -85,17 +85,30 @@ public struct HTTP2ServerResponse: Sendable {
     public var delay: Duration?
     /// What happens to the connection afterwards.
     public var directive: HTTP2ConnectionDirective
+    /// With `.goAway`: the HTTP/2 error code and debug data of the GOAWAY frame
+    /// (APNs puts a JSON `{"reason":…}` there).
+    public var goAwayErrorCode: UInt32
+    /// With `.goAway`: opaque debug data sent in the GOAWAY frame.
+    public var goAwayDebugData: [UInt8]
+    /// When set, the connection announces this `SETTINGS_MAX_CONCURRENT_STREAMS` after the
+    /// response (APNs allows one stream until a provider token has been accepted, then more).
+    public var newMaxConcurrentStreams: UInt32?
 
     /// Creates a response.
     public init(
         status: Int, headers: [HTTP2HeaderField] = [], body: [UInt8] = [],
-        delay: Duration? = nil, directive: HTTP2ConnectionDirective = .keepOpen
+        delay: Duration? = nil, directive: HTTP2ConnectionDirective = .keepOpen,
+        goAwayErrorCode: UInt32 = 0, goAwayDebugData: [UInt8] = [],
+        newMaxConcurrentStreams: UInt32? = nil
     ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.delay = delay
         self.directive = directive
+        self.goAwayErrorCode = goAwayErrorCode
+        self.goAwayDebugData = goAwayDebugData
+        self.newMaxConcurrentStreams = newMaxConcurrentStreams
     }
 }
 
@@ -107,7 +120,7 @@ public struct HTTP2ServerResponse: Sendable {
 public protocol HTTP2ServerHandler: Sendable {
     /// Answers one complete request.
     func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse
-    /// Called on the loop thread when a connection is accepted (after the TLS handshake).
+    /// Called on the loop thread when a connection is accepted (before the TLS handshake).
     func connectionOpened(_ connectionID: UInt64)
     /// Called on the loop thread when a connection is gone, whatever the reason.
     func connectionClosed(_ connectionID: UInt64)

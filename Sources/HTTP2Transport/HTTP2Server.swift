@@ -50,6 +50,9 @@ public struct HTTP2ServerStatistics: Sendable, Hashable {
 /// An HTTP/2 server (TLS with ALPN `h2`, or h2c) on its own event loops. Each complete
 /// request goes to the handler on the loop thread of its connection.
 ///
+/// A server runs until ``shutdown(gracePeriod:)``: its listeners and connections keep it
+/// alive, so dropping the last reference does not stop it (or crash it).
+///
 /// A protocol error, garbage bytes or a failed handshake closes that one connection (logged);
 /// a throwing handler answers 500 on that stream only.
 ///
@@ -185,7 +188,7 @@ public final class HTTP2Server: @unchecked Sendable {
 final class Listener: LoopHandler {
     let loop: EventLoop
     let fd: Int32
-    unowned let server: HTTP2Server
+    let server: HTTP2Server  // strong: a running server lives until shutdown(), like its threads
     private var open = false
 
     init(loop: EventLoop, fd: Int32, server: HTTP2Server) {
@@ -216,7 +219,7 @@ final class Listener: LoopHandler {
 /// The loop-bound driver of one server connection.
 final class ServerConnection: SocketConnection {
     let core: HTTP2ServerCore
-    unowned let server: HTTP2Server
+    let server: HTTP2Server  // strong: a running server lives until shutdown(), like its threads
     private var finished = false
     private var dueTimer: UInt64?
     private var dueAt: UInt64 = 0

@@ -190,11 +190,15 @@ final class HTTP2ServerCore: NGHTTP2Session {
             var provider = NGHTTP2Session.dataProvider
             nghttp2_submit_response(session, id, nva, count, &provider)
         }
+        if let limit = response.newMaxConcurrentStreams {
+            var iv = [nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: limit)]
+            nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &iv, 1)
+        }
         switch response.directive {
         case .keepOpen:
             break
         case .goAway:
-            startDraining(lastStreamID: id)
+            startDraining(lastStreamID: id, errorCode: response.goAwayErrorCode, debugData: response.goAwayDebugData)
         case .drop:
             dropRequested = true
         case .stopReading:
@@ -217,11 +221,13 @@ final class HTTP2ServerCore: NGHTTP2Session {
     }
 
     /// Sends GOAWAY; streams up to `lastStreamID` (default: the last one received) finish.
-    func startDraining(lastStreamID: Int32? = nil) {
+    func startDraining(lastStreamID: Int32? = nil, errorCode: UInt32 = 0, debugData: [UInt8] = []) {
         guard !isDraining else { return }
         isDraining = true
         let last = lastStreamID ?? nghttp2_session_get_last_proc_stream_id(session)
-        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, NGHTTP2_NO_ERROR.rawValue, nil, 0)
+        debugData.withUnsafeBufferPointer { d in
+            _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode, d.baseAddress, d.count)
+        }
     }
 
     /// True when a draining connection has answered everything and sent everything.

@@ -145,6 +145,31 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
         if case .failure(.notSent) = late.first?.result {} else { Issue.record("expected notSent, got \(String(describing: late.first))") }
     }
 
+    @Test func serverCanLowerItsStreamLimitAndExplainAGoAway() throws {
+        final class Limiter: HTTP2ServerHandler {
+            func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
+                switch request.path {
+                case "/limit": return HTTP2ServerResponse(status: 200, newMaxConcurrentStreams: 3)
+                case "/bye": return HTTP2ServerResponse(status: 200, directive: .goAway, goAwayErrorCode: 0,
+                                                        goAwayDebugData: Array(#"{"reason":"Shutdown"}"#.utf8))
+                default: return HTTP2ServerResponse(status: 200)
+                }
+            }
+        }
+        let (client, server) = try makePair(handler: Limiter())
+        client.enqueue(HTTP2Request(path: "/limit", tag: 0))
+        try pump(client, server)
+        #expect(client.streamLimit == 3)
+        client.enqueue((1...30).map { HTTP2Request(path: "/x", tag: UInt64($0)) }, now: 0)
+        try pump(client, server)
+        #expect(client.peakOpenStreams <= 3)
+        #expect(client.takeCompletions().count == 31)
+        client.enqueue(HTTP2Request(path: "/bye", tag: 99))
+        try pump(client, server)
+        #expect(String(decoding: client.goAwayDebugData, as: UTF8.self) == #"{"reason":"Shutdown"}"#)
+        #expect(client.isDraining)
+    }
+
     @Test func garbageBytesAreAProtocolError() throws {
         let server = HTTP2ServerCore(connectionID: 7, handler: EchoHandler(), tls: nil, maxConcurrentStreams: 10, maxRequestBody: 1024)
         let garbage: [UInt8] = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
