@@ -44,7 +44,10 @@ public struct EventLogDeliverySink: DeliveryEventSink {
 
     /// Appends the events as one batch per platform (blocks while the log's queue is full).
     public func record(_ events: [DeliveryEvent]) {
-        var byPlatform: [Platform: [EventRecord]] = [:]
+        guard let platform = events.first?.platform else { return }
+        var records: [EventRecord] = []
+        records.reserveCapacity(events.count)
+        var others: [Platform: [EventRecord]] = [:]
         // Events of one batch nearly always share their send: convert its source once.
         var lastSource: (DeliverySource, EventRecord.PushSource)?
         for e in events {
@@ -62,9 +65,10 @@ public struct EventLogDeliverySink: DeliveryEventSink {
                 failures.add(1)
                 continue
             }
-            byPlatform[e.platform, default: []].append(record)
+            if e.platform == platform { records.append(record) } else { others[e.platform, default: []].append(record) }
         }
-        for (platform, records) in byPlatform {
+        others[platform] = records
+        for (platform, records) in others where !records.isEmpty {
             do {
                 try writer.append(EventBatch(app: app, platform: platform, records: records))
             } catch {

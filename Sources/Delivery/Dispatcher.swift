@@ -11,16 +11,20 @@ public struct Recipients: Sendable, Hashable {
     public var customIDs: [CustomID]
     /// Installation IDs.
     public var installationIDs: [InstallationID]
+    /// Advertising IDs (every installation carrying each).
+    public var advertisingIDs: [AdvertisingID]
 
     /// Creates a recipient list.
-    public init(tokens: [DeviceToken] = [], customIDs: [CustomID] = [], installationIDs: [InstallationID] = []) {
+    public init(tokens: [DeviceToken] = [], customIDs: [CustomID] = [], installationIDs: [InstallationID] = [],
+                advertisingIDs: [AdvertisingID] = []) {
         self.tokens = tokens
         self.customIDs = customIDs
         self.installationIDs = installationIDs
+        self.advertisingIDs = advertisingIDs
     }
 
     /// Number of recipients given.
-    public var count: Int { tokens.count + customIDs.count + installationIDs.count }
+    public var count: Int { tokens.count + customIDs.count + installationIDs.count + advertisingIDs.count }
 }
 
 /// A running send: one ``DeliveryJob`` per platform, seen as one.
@@ -166,8 +170,8 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// Sends a transactional notification: resolves tokens, custom IDs and installation IDs
-    /// through the index (each installation once), then sends on a background thread.
+    /// Sends a transactional notification: resolves tokens, custom IDs, installation IDs and
+    /// advertising IDs through the index (each installation once), then sends on a background thread.
     /// Recipients that resolve to no opted-in installation with a token are counted as `skipped`.
     /// - Throws: `ValidationError` when there are no recipients or a platform has no sender.
     public func sendTransactional(_ token: SendToken, groupID: GroupID, recipients: Recipients,
@@ -192,6 +196,11 @@ public final class Dispatcher: Sendable {
             for id in recipients.installationIDs {
                 guard let i = index.installation(id) else { unresolved += 1; continue }
                 if seen.insert(i.id).inserted { resolved.append(i) }
+            }
+            for advertisingID in recipients.advertisingIDs {
+                let found = index.installations(forAdvertisingID: advertisingID)
+                if found.isEmpty { unresolved += 1 }
+                for i in found where seen.insert(i.id).inserted { resolved.append(i) }
             }
             run.addSkipped(unresolved)
             var start = 0

@@ -274,13 +274,20 @@ public final class GatewaySender: Sendable {
             finals.compactMap { tag, kind in t.remove(Int(tag)).map { ($0, kind) } }
         }
         let time = Timestamp(millisecondsSince1970: clock.nowMilliseconds())
-        var byJob: [ObjectIdentifier: (DeliveryJob, [DeliveryEvent])] = [:]
-        for (slot, kind) in freed {
-            let event = DeliveryEvent(kind: kind, target: slot.target, platform: slot.job.template.platform,
-                                      time: time, source: slot.job.source, attempts: slot.attempt)
-            byJob[ObjectIdentifier(slot.job), default: (slot.job, [])].1.append(event)
+        func event(_ slot: Slot, _ kind: DeliveryEvent.Kind) -> DeliveryEvent {
+            DeliveryEvent(kind: kind, target: slot.target, platform: slot.job.template.platform,
+                          time: time, source: slot.job.source, attempts: slot.attempt)
         }
-        for (_, (job, events)) in byJob { job.record(events) }
+        if let first = freed.first?.0.job, freed.allSatisfy({ $0.0.job === first }) {
+            // The usual case: one send on the wire, no grouping needed.
+            first.record(freed.map { event($0.0, $0.1) })
+        } else {
+            var byJob: [ObjectIdentifier: (DeliveryJob, [DeliveryEvent])] = [:]
+            for (slot, kind) in freed {
+                byJob[ObjectIdentifier(slot.job), default: (slot.job, [])].1.append(event(slot, kind))
+            }
+            for (_, (job, events)) in byJob { job.record(events) }
+        }
         window.release(freed.count)
     }
 

@@ -254,7 +254,13 @@ public final class FCMSendTemplate: GatewaySendTemplate {
             var body: [UInt8] = []
             body.reserveCapacity(prefix.count + t.token.count + suffix.count)
             body.append(contentsOf: prefix)
-            t.token.withUnsafeBytes { body.append(contentsOf: $0) }
+            t.token.withUnsafeBytes { raw in
+                // FCM tokens are printable ASCII; `"` and `\` would end or escape the JSON string.
+                for b in raw {
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { body.append(UInt8(ascii: "\\")) }
+                    body.append(b)
+                }
+            }
             body.append(contentsOf: suffix)
             requests.append(HTTP2Request(path: path, headerBlock: cached.block, body: body, timeout: timeout, tag: t.tag))
         }

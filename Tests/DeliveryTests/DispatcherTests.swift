@@ -50,6 +50,22 @@ import Testing
         #expect(h.sink.recorded.allSatisfy { $0.source == .transactional(try! SendToken("tx-1"), group) })
     }
 
+    @Test func transactionalResolvesAdvertisingIDs() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let index = TestData.index(3)
+        let adid = try AdvertisingID("6F9619FF-8B86-D011-B42D-00C04FC964FF")
+        var installation = TestData.installation(10)
+        installation.advertisingID = adid
+        _ = try index.upsert(installation)
+        let run = try h.dispatcher(index).sendTransactional(.random(), groupID: GroupID("ads"), recipients: Recipients(advertisingIDs: [adid]),
+                                                            templates: [.iOS: h.template()])
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.targeted == 1 && progress.sent == 1)
+        #expect(h.sink.recorded.map(\.target.installationID) == [TestData.installationID(10)])
+        #expect(h.sink.recorded.first?.target.advertisingID == adid)
+    }
+
     @Test func transactionalWithoutRecipientsIsRefused() throws {
         let h = try Harness()
         defer { h.shutdown() }

@@ -90,3 +90,24 @@ import Testing
                 == .failed(TransientFailure(reason: "UNAVAILABLE", retryAfter: .seconds(2), status: 503)))
     }
 }
+
+/// A fixed access token.
+struct StaticAccessTokens: FCMAccessTokenProvider {
+    func current() throws(GatewayError) -> (authorization: String, generation: UInt64) { ("Bearer t", 1) }
+    func invalidate(generation: UInt64) {}
+}
+
+@Suite struct FCMSendTemplateTests {
+    @Test func requestsCarryThePathHeadersAndAnEscapedToken() throws {
+        let template = try FCMSendTemplate(message: PushMessage(body: "b"), projectID: "p1", tokens: StaticAccessTokens())
+        let token = try DeviceToken(fcm: #"a"b\c"#)
+        let (requests, generation) = try template.makeRequests([(token, 42)], timeout: nil)
+        #expect(generation == 1)
+        #expect(requests.count == 1 && requests[0].tag == 42)
+        #expect(requests[0].path == "/v1/projects/p1/messages:send")
+        #expect(requests[0].headerBlock?.fields == [HTTP2HeaderField("content-type", "application/json"), HTTP2HeaderField("authorization", "Bearer t")])
+        let body = ResponseJSON(requests[0].body)
+        #expect(body.root?["message"]?["token"]?.string == #"a"b\c"#)
+        #expect(body.root?["message"]?["notification"]?["body"]?.string == "b")
+    }
+}
