@@ -95,7 +95,7 @@ public enum DeliveryBenchmark {
         let residentBeforeCampaign = residentBytes()
 
         let start = now()
-        let run = try app.launchCampaign(notification: Notification(message: PushMessage(title: "Bench", body: "hello")))
+        let run = try app.launchCampaign(notification: PushNotification(message: PushMessage(title: "Bench", body: "hello")))
         let progress = run.waitUntilFinished(timeout: .seconds(3600))
         let seconds = now() - start
         try writer.flush()

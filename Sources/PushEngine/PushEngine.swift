@@ -39,7 +39,7 @@ public enum PushEngineError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A notification to send: what it says, and the APNs options that are not the app's.
-public struct Notification: Sendable {
+public struct PushNotification: Sendable {
     /// The content.
     public var message: PushMessage
     /// `apns-push-type`.
@@ -100,7 +100,7 @@ public final class PushApp: Sendable {
         dispatcher.senders[.iOS]?.credentialsFlag ?? dispatcher.senders[.android]?.credentialsFlag
     }
 
-    func templates(for notification: Notification) throws(PushEngineError) -> [Platform: any GatewaySendTemplate] {
+    func templates(for notification: PushNotification) throws(PushEngineError) -> [Platform: any GatewaySendTemplate] {
         var templates: [Platform: any GatewaySendTemplate] = [:]
         if let apns = configuration.apns {
             var topic = apns.topic
@@ -131,7 +131,7 @@ public final class PushApp: Sendable {
     ///   - token: the campaign token (events' `TOKEN` column); a random one when nil.
     ///   - sendRatePerMinute: the reference platform's `send_rate`; nil: as fast as the gateway allows.
     /// - Throws: ``PushEngineError`` for a bad message, segment or credentials.
-    public func launchCampaign(_ token: SendToken? = nil, segment: Segment = .all, notification: Notification,
+    public func launchCampaign(_ token: SendToken? = nil, segment: Segment = .all, notification: PushNotification,
                                sendRatePerMinute: Int? = nil) throws(PushEngineError) -> SendRun {
         let templates = try templates(for: notification)
         let run: SendRun
@@ -158,7 +158,7 @@ public final class PushApp: Sendable {
 
     /// Sends a transactional notification to `recipients` (resolved through the index).
     /// - Throws: ``PushEngineError`` for no recipients or a bad message.
-    public func sendTransactional(groupID: GroupID, recipients: Recipients, notification: Notification,
+    public func sendTransactional(groupID: GroupID, recipients: Recipients, notification: PushNotification,
                                   token: SendToken? = nil) throws(PushEngineError) -> SendRun {
         let templates = try templates(for: notification)
         do {
@@ -183,7 +183,7 @@ public final class PushApp: Sendable {
 ///         topic: "com.example.app")),
 ///     events: CollectingEventSink())
 /// try app.register(installation)
-/// let run = try app.launchCampaign(notification: Notification(message: PushMessage(title: "Hi", body: "Hello")))
+/// let run = try app.launchCampaign(notification: PushNotification(message: PushMessage(title: "Hi", body: "Hello")))
 /// let progress = await run.finished()   // targeted / sent / failed / tokensDeleted
 /// engine.shutdown()
 /// ```

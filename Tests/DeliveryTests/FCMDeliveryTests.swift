@@ -42,7 +42,7 @@ import Testing
             events: sink)
         for i in 0..<20 { try app.register(TestData.installation(i, platform: .android)) }
 
-        let first = try await app.launchCampaign(notification: Notification(message: PushMessage(title: "Hi", body: "there"))).finished()
+        let first = try await app.launchCampaign(notification: PushNotification(message: PushMessage(title: "Hi", body: "there"))).finished()
         #expect(first.targeted == 20 && first.sent == 18 && first.tokensDeleted == 1 && first.failed == 1)
         let events = Dictionary(grouping: sink.recorded, by: \.target.installationID)
         #expect(events[TestData.installationID(3)]?.map(\.kind) == [.tokenDeleted(.fcmUnregistered)])
@@ -52,11 +52,11 @@ import Testing
         #expect(app.accessTokens?.fetchCount == 1)
 
         clock.advance(minutes: 3)  // 7 of 10 minutes left: the cached token is reused
-        #expect(try await app.launchCampaign(notification: Notification(message: PushMessage(body: "again"))).finished().sent == 18)
+        #expect(try await app.launchCampaign(notification: PushNotification(message: PushMessage(body: "again"))).finished().sent == 18)
         #expect(app.accessTokens?.fetchCount == 1)
 
         clock.advance(minutes: 3)  // 4 minutes left, inside the 5-minute margin: refreshed
-        #expect(try await app.launchCampaign(notification: Notification(message: PushMessage(body: "third"))).finished().sent == 18)
+        #expect(try await app.launchCampaign(notification: PushNotification(message: PushMessage(body: "third"))).finished().sent == 18)
         #expect(app.accessTokens?.fetchCount == 2)
         #expect(server.gateway.statistics.snapshot().byReason["UNAUTHENTICATED"] == nil)
     }
@@ -79,7 +79,7 @@ import Testing
             events: CollectingEventSink())
         try app.register(TestData.installation(1, platform: .android))
         #expect {
-            try app.launchCampaign(notification: Notification(message: PushMessage(body: "x")))
+            try app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x")))
         } throws: { error in
             guard case PushEngineError.gateway(.tokenEndpoint(let status, _)) = error else { return false }
             return status == 400 || status == 401

@@ -70,7 +70,7 @@ import Testing
         defer { s.stop() }
         for i in 0..<50 { try s.app.register(TestData.installation(i, customID: "user-\(i)")) }
         let token = try SendToken("CAMPAIGN1")
-        let run = try s.app.launchCampaign(token, notification: Notification(message: PushMessage(title: "Hi", body: "Hello")))
+        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(title: "Hi", body: "Hello")))
         #expect(s.app.campaign(token) === run)
         let progress = await run.finished()
         #expect(progress.targeted == 50 && progress.sent == 49 && progress.tokensDeleted == 1)
@@ -85,7 +85,7 @@ import Testing
         defer { s.stop() }
         try s.app.register(TestData.installation(1, customID: "alice"))
         let run = try s.app.sendTransactional(groupID: GroupID("welcome"), recipients: Recipients(customIDs: [CustomID("alice")]),
-                                              notification: Notification(message: PushMessage(body: "Welcome")),
+                                              notification: PushNotification(message: PushMessage(body: "Welcome")),
                                               token: SendToken("TX1"))
         #expect(await run.finished().sent == 1)
         #expect(try s.lines().contains { $0.hasPrefix("alice;inst-1;") && $0.hasSuffix(";push_sent;transactional;TX1;welcome") })
@@ -97,13 +97,13 @@ import Testing
         try s.app.register(TestData.installation(1))
         let big = PushMessage(body: String(repeating: "x", count: 4100))
         #expect {
-            try s.app.launchCampaign(notification: Notification(message: big))
+            try s.app.launchCampaign(notification: PushNotification(message: big))
         } throws: { error in
             guard case PushEngineError.gateway(.payloadTooLarge(let size, 4096, "alert")) = error else { return false }
             return size > 4096
         }
         // The same bytes fit a VoIP push (5120).
-        let run = try s.app.launchCampaign(notification: Notification(message: big, pushType: .voip))
+        let run = try s.app.launchCampaign(notification: PushNotification(message: big, pushType: .voip))
         #expect(run.waitUntilFinished(timeout: .seconds(30)).targeted == 1)
         #expect(s.server.gateway.statistics.snapshot().requests == 1)
     }
@@ -124,7 +124,7 @@ import Testing
         defer { s.stop() }
         for i in 0..<2000 { try s.app.register(TestData.installation(i)) }
         let token = try SendToken("BIG")
-        let run = try s.app.launchCampaign(token, notification: Notification(message: PushMessage(body: "x")))
+        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(body: "x")))
         #expect(s.app.cancelCampaign(token))
         #expect(!s.app.cancelCampaign(try SendToken("unknown")))
         let progress = await run.finished()
