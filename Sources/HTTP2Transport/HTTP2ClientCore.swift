@@ -1,21 +1,27 @@
 internal import CNGHTTP2
 
-/// One in-flight request on a client connection.
+/// One in-flight request on a client connection. Recycled through a small free list on its
+/// connection, so a steady stream of requests allocates none of these.
 final class ClientStream {
-    let tag: UInt64
-    let body: [UInt8]
+    var tag: UInt64 = 0
+    var body: [UInt8] = []
     var bodyOffset = 0
-    let deadline: UInt64
+    var deadline: UInt64 = 0
     var status = 0
     var headers: [HTTP2HeaderField] = []
     var responseBody: [UInt8] = []
     /// HEADERS left the connection (so a loss means "may have been processed").
     var sent = false
 
-    init(tag: UInt64, body: [UInt8], deadline: UInt64) {
+    func reset(tag: UInt64, body: [UInt8], deadline: UInt64) {
         self.tag = tag
         self.body = body
+        self.bodyOffset = 0
         self.deadline = deadline
+        self.status = 0
+        self.headers = []
+        self.responseBody = []
+        self.sent = false
     }
 }
 
@@ -146,15 +152,20 @@ final class HTTP2ClientCore: NGHTTP2Session {
 
     private func submit(_ r: HTTP2Request, now: UInt64) {
         scratch.reset()
-        scratch.add(":method", r.method)
-        scratch.add(":scheme", scheme)
-        scratch.add(":authority", authority)
+        if pseudoBlock == nil || r.method != pseudoMethod {
+            pseudoMethod = r.method
+            pseudoBlock = HTTP2HeaderBlock([HTTP2HeaderField(":method", r.method),
+                                            HTTP2HeaderField(":scheme", scheme),
+                                            HTTP2HeaderField(":authority", authority)])
+        }
+        scratch.add(block: pseudoBlock!)
         scratch.add(":path", r.path)
         if let block = r.headerBlock { scratch.add(block: block) }
         for h in r.headers { scratch.add(h.name, h.value) }
         let (nva, count) = scratch.finish()
         let timeout = r.timeout?.nanoseconds ?? defaultTimeout
-        let stream = ClientStream(tag: r.tag, body: r.body, deadline: now &+ timeout)
+        let stream = freeStreams.popLast() ?? ClientStream()
+        stream.reset(tag: r.tag, body: r.body, deadline: now &+ timeout)
         let id: Int32
         if r.body.isEmpty {
             id = nghttp2_submit_request(session, nil, nva, count, nil, nil)
@@ -202,6 +213,21 @@ final class HTTP2ClientCore: NGHTTP2Session {
         return streams.removeValue(forKey: id)
     }
 
+    /// Returns a completed stream to the free list (its response has been copied out).
+    private func recycle(_ s: ClientStream) {
+        if freeStreams.count < 1024 {
+            s.body = []
+            s.headers = []
+            s.responseBody = []
+            freeStreams.append(s)
+        }
+    }
+
+    private var freeStreams: [ClientStream] = []
+    /// `:method`, `:scheme`, `:authority` encoded once per method.
+    private var pseudoBlock: HTTP2HeaderBlock?
+    private var pseudoMethod = ""
+
     override func onHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Int32 {
         guard let s = stream(streamID) else { return 0 }
         if name.count == 7 && name.elementsEqual(":status".utf8) {
@@ -235,6 +261,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
             if flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = remove(streamID) {
                 completions.append(.init(tag: s.tag, result: .success(
                     HTTP2Response(status: s.status, headers: s.headers, body: s.responseBody))))
+                recycle(s)
             }
         case FrameType.goAway.rawValue:
             goAwayLastStreamID = frame.pointee.goaway.last_stream_id

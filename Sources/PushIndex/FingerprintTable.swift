@@ -90,21 +90,6 @@ struct FingerprintTable: Sendable {
         }
     }
 
-    /// Replaces the value of entry (`fp`, `old`) by `new`; returns whether it was there.
-    @discardableResult
-    mutating func replace(_ fp: UInt32, _ old: UInt32, with new: UInt32) -> Bool {
-        let target = Self.entry(fp, old)
-        let capacity = slots.count
-        var i = Self.home(fp, capacity)
-        while true {
-            let e = slots[i]
-            if e == Self.empty { return false }
-            if e == target { slots[i] = Self.entry(fp, new); return true }
-            i += 1
-            if i == capacity { i = 0 }
-        }
-    }
-
     /// Calls `body` with every (fingerprint, value) entry.
     func forEach(_ body: (UInt32, UInt32) -> Void) {
         for e in slots where e != Self.empty && e != Self.tombstone {

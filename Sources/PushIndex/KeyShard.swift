@@ -55,6 +55,8 @@ struct KeyShard: Sendable {
     var attributes: ContiguousArray<AttributeEntry> = []
     var attributeGarbage = 0
     var extraDevices: [UInt32: [UInt32]] = [:]
+    /// Attribute names this shard has resolved through the registry (codes and types are final).
+    var knownAttributes: [String: (code: UInt16, type: AttributeType)] = [:]
     let hasher: KeyHasher
 
     init(expectedTokens: Int, expectedAdvertising: Int, expectedCustom: Int, hasher: KeyHasher) {
@@ -162,6 +164,18 @@ struct KeyShard: Sendable {
     }
 
     // MARK: Attributes
+
+    /// Resolves names from this shard's cache; nil when one is unknown here or has another type.
+    func resolveCached(_ values: [AttributeName: AttributeValue]) -> [(UInt16?, AttributeName, AttributeValue)]? {
+        var out: [(UInt16?, AttributeName, AttributeValue)] = []
+        out.reserveCapacity(values.count)
+        for (name, value) in values {
+            guard let known = knownAttributes[name.value] else { return nil }
+            if let type = value.type, type != known.type { return nil }
+            out.append((known.code, name, value))
+        }
+        return out
+    }
 
     func attributeEntries(_ r: UInt32) -> ArraySlice<AttributeEntry> {
         let rec = records[Int(r)]

@@ -78,15 +78,6 @@ extension CompiledSegment {
     }
 }
 
-/// Results of one phase handed between worker threads: each slot is written once, by
-/// one worker, and read only after every worker finished.
-final class ScanResults<Element: Sendable>: Sendable {
-    private let slots: Mutex<[Element?]>
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-    func set(_ i: Int, _ value: sending Element) { slots.withLock { $0[i] = value } }
-    var all: [Element?] { slots.withLock { $0 } }
-}
-
 extension ShardedIndex {
     /// Runs `work(i)` for i in 0..<count on `parallelism` threads; shards are claimed one at
     /// a time, in ascending order.
@@ -228,8 +219,10 @@ extension ShardedIndex {
             while true {
                 var batch: [Installation] = []
                 batch.reserveCapacity(batchSize)
+                var customRefs: [UInt32] = []
+                customRefs.reserveCapacity(batchSize)
                 let finished: Bool = rowShards[b].withLock { s in
-                    withScanBuffers(program, masks) { code, bits, offsets, counts in
+                    let done = withScanBuffers(program, masks) { code, bits, offsets, counts in
                         s.rows.withUnsafeBufferPointer { rows in
                             let n = rows.count
                             while cursor < n && batch.count < batchSize {
@@ -237,12 +230,16 @@ extension ShardedIndex {
                                 cursor += 1
                                 if row.has(Row.live) && program.matches(row, in: s, code: code, masks: bits, offsets: offsets,
                                                                         counts: counts, recordBits: recordBits) {
-                                    batch.append(installation(row, in: s))
+                                    batch.append(installation(row, in: s, resolvingCustomID: false))
+                                    customRefs.append(row.customRef)
                                 }
                             }
                             return cursor >= n
                         }
                     }
+                    // Still under the row shard's lock: the references cannot go stale.
+                    customIDs(customRefs) { i, id in batch[i].customID = id }
+                    return done
                 }
                 if !batch.isEmpty {
                     yielded += batch.count
@@ -288,16 +285,20 @@ extension ShardedIndex {
             while true {
                 var batch: [UserbaseEntry] = []
                 batch.reserveCapacity(batchSize)
+                var customRefs: [UInt32] = []
+                customRefs.reserveCapacity(batchSize)
                 let finished: Bool = rowShards[b].withLock { s in
+                    defer { customIDs(customRefs) { i, id in batch[i].customID = id } }
                     let n = s.rows.count
                     while cursor < n && batch.count < batchSize {
                         let row = s.rows[cursor]
                         cursor += 1
                         guard row.has(Row.live) else { continue }
+                        customRefs.append(row.customRef)
                         batch.append(UserbaseEntry(
                             installationID: s.installationID(row),
                             platform: row.has(Row.android) ? .android : .iOS,
-                            customID: customID(of: row),
+                            customID: nil,
                             advertisingID: row.has(Row.hasAdvertisingID)
                                 ? AdvertisingID(unchecked: UUIDBytes(hi: row.advHi, lo: row.advLo),
                                                 letterCase: row.has(Row.upperCaseAdvertisingID) ? .upper : .lower)

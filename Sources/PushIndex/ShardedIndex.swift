@@ -149,7 +149,7 @@ public final class ShardedIndex: Sendable {
     }
 
     /// Rebuilds an `Installation` from a row (call under the row's shard lock).
-    func installation(_ row: Row, in s: borrowing RowShard) -> Installation {
+    func installation(_ row: Row, in s: borrowing RowShard, resolvingCustomID: Bool = true) -> Installation {
         var advertisingID: AdvertisingID? = nil
         if row.has(Row.hasAdvertisingID) {
             advertisingID = AdvertisingID(unchecked: UUIDBytes(hi: row.advHi, lo: row.advLo),
@@ -159,7 +159,7 @@ public final class ShardedIndex: Sendable {
             id: s.installationID(row),
             platform: row.has(Row.android) ? .android : .iOS,
             token: s.token(row),
-            customID: customID(of: row),
+            customID: resolvingCustomID ? customID(of: row) : nil,
             advertisingID: advertisingID,
             pushOptIn: row.has(Row.optIn),
             language: row.language == 0 ? nil : LanguageCode(packed: row.language),
@@ -169,6 +169,26 @@ public final class ShardedIndex: Sendable {
             createdAt: Timestamp(secondsSince1970: Int64(row.createdAt)),
             lastSeenAt: Timestamp(secondsSince1970: Int64(row.lastSeenAt)),
             tokenRegisteredAt: Timestamp(millisecondsSince1970: row.tokenRegisteredAt))
+    }
+
+    /// Reads the custom IDs behind `refs` (custom-record references, `Row.none` for none),
+    /// taking each key shard's lock once: the record reads of one shard overlap instead of
+    /// queueing behind one lock round-trip each. Call under the lock of the row shard the
+    /// references were read from, so no record can be freed and reused meanwhile.
+    func customIDs(_ refs: [UInt32], _ assign: (Int, CustomID) -> Void) {
+        let n = refs.count
+        guard n > 0 else { return }
+        let byShard = Self.bucketed(n, buckets: keyShards.count + 1) { i in
+            refs[i] == Row.none ? keyShards.count : shard(ofRecord: refs[i])
+        }
+        for k in keyShards.indices where byShard.starts[k] < byShard.starts[k + 1] {
+            keyShards[k].withLock { ks in
+                for j in byShard.starts[k]..<byShard.starts[k + 1] {
+                    let i = byShard.order[j]
+                    assign(i, ks.customID(record(ofRef: refs[i])))
+                }
+            }
+        }
     }
 
     // MARK: The mutation funnel
@@ -475,11 +495,21 @@ public final class ShardedIndex: Sendable {
 
     private func writeAttributes(_ customID: CustomID, values: [AttributeName: AttributeValue], overwrite: Bool) throws(ValidationError) -> (Int, UInt64) {
         for (name, value) in values { try value.validate(field: "values.\(name.value)") }
-        let resolved = try registry.withLock { (r: inout AttributeRegistry) throws(ValidationError) in try r.resolve(values) }
         let h = hasher.hash(customID)
         let k = keyShardIndex(h)
         let maxRecords = maxRecordsPerShard
-        return keyShards[k].withLock { ks in
+        return try keyShards[k].withLock { (ks: inout KeyShard) throws(ValidationError) -> (Int, UInt64) in
+            // Names and types never change once registered: each key shard keeps what it has
+            // seen, so writers only take the shared registry lock for a name new to the shard.
+            let resolved: [(UInt16?, AttributeName, AttributeValue)]
+            if let cached = ks.resolveCached(values) {
+                resolved = cached
+            } else {
+                resolved = try registry.withLock { (r: inout AttributeRegistry) throws(ValidationError) in try r.resolve(values) }
+                for (code, name, value) in resolved {
+                    if let code, let type = value.type { ks.knownAttributes[name.value] = (code, type) }
+                }
+            }
             let record: UInt32
             if let found = ks.findRecord(customID, fingerprint: h.fingerprint) {
                 record = found

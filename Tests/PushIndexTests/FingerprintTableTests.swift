@@ -17,9 +17,6 @@ import Testing
         for v in stride(from: 1 as UInt32, to: 10_000, by: 2) {
             #expect(table.first(v % 97 | 1) { $0 == v } == v)
         }
-        let replaced = table.replace(3, 3, with: 77_777)
-        #expect(replaced)
-        #expect(table.first(3) { $0 == 77_777 } == 77_777)
         var n = 0
         table.forEach { _, _ in n += 1 }
         #expect(n == 5_000)
