@@ -49,7 +49,7 @@ public final class GatewaySender: Sendable {
     private let clock: WallClock
     private let logger: Logger
     private let timer = RetryTimer()
-    private let table = Mutex(SlotTable())
+    private let table = Locked(SlotTable())
     private let credentialProblem = Mutex<RejectionReason?>(nil)
     private let strays = Atomic<Int>(0)
     private let closing = Atomic<Bool>(false)
@@ -119,7 +119,8 @@ public final class GatewaySender: Sendable {
     }
 
     /// Hands targets to the gateway, blocking while the window is full (or pacing to the send
-    /// rate). Returns how many were submitted: fewer than given only when the job was cancelled.
+    /// rate). Returns how many were submitted: fewer than given only when the job was cancelled
+    /// or the sender is shutting down. Each submitted target gets exactly one final event.
     @discardableResult
     public func submit(_ targets: some Collection<DeliveryTarget>, to job: DeliveryJob) -> Int {
         var rest = targets[...]
@@ -158,13 +159,6 @@ public final class GatewaySender: Sendable {
             logger.error("cannot build requests", metadata: ["error": "\(error)", "send": "\(job.source.token)"])
             finish(tags.map { ($0, DeliveryEvent.Kind.error("\(error)")) })
         }
-    }
-
-    /// What to do with one completion.
-    private enum Action {
-        case final(DeliveryEvent.Kind)
-        case retry(after: Duration)
-        case invalidToken(RejectionReason, Timestamp?)
     }
 
     /// Handles a batch of completions (event-loop thread).
