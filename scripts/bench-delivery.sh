@@ -35,25 +35,31 @@ port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/gw.out")
 token=$(printf 'ab%.0s' $(seq 1 32))
 printf '{"aps":{"alert":{"title":"Bench","body":"hello"}}}' > "$work/payload.json"
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-h2=""; engine=""; rss=""
+h2=""; engine=""; rss=""; h2cpu=""; enginecpu=""
 for round in $(seq 1 "$rounds"); do
-  out=$(h2load -n "$n" -c "$connections" -m "$streams" -t "$threads" -d "$work/payload.json" \
-        -H "apns-topic: com.example.app" -H "apns-push-type: alert" "https://127.0.0.1:$port/3/device/$token")
+  out=$(/usr/bin/time -f "h2load-cpu %U %S" h2load -n "$n" -c "$connections" -m "$streams" -t "$threads" -d "$work/payload.json" \
+        -H "apns-topic: com.example.app" -H "apns-push-type: alert" "https://127.0.0.1:$port/3/device/$token" 2>&1)
   grep -q "$n succeeded" <<<"$out" || { echo "h2load did not fully succeed" >&2; grep -E 'requests:' <<<"$out" >&2; exit 1; }
   rate=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
   h2+="$rate "
-  printf 'round %s h2load  %10.0f req/s\n' "$round" "$rate"
+  hcpu=$(awk -v n="$n" '/^h2load-cpu/ {printf "%.2f", ($2 + $3) * 1e6 / n}' <<<"$out")
+  h2cpu+="$hcpu "
+  printf 'round %s h2load  %10.0f req/s  client CPU %s us/request\n' "$round" "$rate" "$hcpu"
   out=$("$bin" bench-delivery --installations "$n" --port "$port" --ca-file "$certs/ca.pem" \
         --connections "$connections" --streams "$streams" --loop-threads "$threads")
   grep -q "$n targeted, $n sent" <<<"$out" || { echo "engine run incomplete: $out" >&2; exit 1; }
   rate=$(sed -n 's/^rate: \([0-9]*\) per second.*/\1/p' <<<"$out")
   peak=$(sed -n 's/.*peak RSS: \([0-9]*\) bytes.*/\1/p' <<<"$out")
   built=$(sed -n 's/.*after index build: \([0-9]*\) bytes.*/\1/p' <<<"$out")
-  engine+="$rate "; rss+="$peak "
-  printf 'round %s engine  %10.0f req/s  (RSS after index build %s MB, peak %s MB)\n' "$round" "$rate" "$((built / 1048576))" "$((peak / 1048576))"
+  ecpu=$(sed -n 's/^cpu: \([0-9.]*\) us per notification.*/\1/p' <<<"$out")
+  engine+="$rate "; rss+="$peak "; enginecpu+="$ecpu "
+  printf 'round %s engine  %10.0f req/s  client CPU %.2f us/request  (RSS after index build %s MB, peak %s MB)\n' \
+    "$round" "$rate" "$ecpu" "$((built / 1048576))" "$((peak / 1048576))"
 done
 base=$(median "$h2"); ours=$(median "$engine")
 echo
 echo "medians of $rounds rounds, $n requests, $connections connections x $streams streams, $threads client threads, TLS, gateway accept-all:"
 printf 'h2load %.0f req/s, engine %.0f req/s, ratio %.2f; engine peak RSS median %s MB\n' \
   "$base" "$ours" "$(awk -v a="$ours" -v b="$base" 'BEGIN{print a/b}')" "$(( $(median "$rss") / 1048576 ))"
+printf 'client CPU per request: h2load %s us, engine %s us (index scan, requests, outcomes, event log)\n' \
+  "$(median "$h2cpu")" "$(median "$enginecpu")"

@@ -132,7 +132,7 @@ public final class DeliveryJob: Sendable {
 }
 
 /// The in-flight window of a gateway sender: at most `capacity` targets between submission
-/// and final event. Submitting threads block here, so memory depends on the window, never on
+/// and final event (see ``GatewaySenderConfiguration/window``). Submitting threads block here, so memory depends on the window, never on
 /// the size of a send.
 final class SendWindow: Sendable {
     let capacity: Int

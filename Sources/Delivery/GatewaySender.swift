@@ -10,8 +10,11 @@ public struct GatewaySenderConfiguration: Sendable {
     public var pool: HTTP2ConnectionPoolConfiguration
     /// Retries of transient failures.
     public var retry: RetryPolicy
-    /// Most targets between submission and final event; nil: connections × streams per connection
-    /// (the most the peer can have in flight, so nothing waits in the transport's queues for long).
+    /// Most targets between submission and final event; nil: twice connections × streams per
+    /// connection. The peer has at most connections × streams in flight; the second half waits in
+    /// the connections' queues, so a stream that completes is refilled at once, without a round
+    /// trip through the submitting threads. Either way memory is bounded by the stream limits,
+    /// not by the size of a send.
     public var window: Int?
     /// Targets per hand-off to the pool.
     public var batchSize: Int
@@ -26,7 +29,7 @@ public struct GatewaySenderConfiguration: Sendable {
 
     /// The window in effect.
     public var effectiveWindow: Int {
-        window ?? pool.connections * pool.connection.maxConcurrentStreams
+        window ?? 2 * pool.connections * pool.connection.maxConcurrentStreams
     }
 }
 

@@ -62,12 +62,15 @@ public enum DeliveryBenchmark {
         public var buildSeconds: Double
         /// Resident bytes once the index was built, just before the campaign.
         public var residentBytesBeforeCampaign: Int
+        /// Process CPU seconds (all threads) spent during the campaign.
+        public var campaignCPUSeconds: Double
     }
 
     /// Builds the index, runs the campaign, flushes the event log.
     /// - Throws: ``PushEngineError`` when the engine cannot be set up; `EventLogError` for the log.
     /// - Parameter residentBytes: reads the process's resident memory (platform-specific).
-    public static func run(_ options: Options, residentBytes: () -> Int = { 0 }) throws -> Result {
+    /// - Parameter cpuSeconds: reads the process's CPU time (all threads).
+    public static func run(_ options: Options, residentBytes: () -> Int = { 0 }, cpuSeconds: () -> Double = { 0 }) throws -> Result {
         let writer = try EventLogWriter(configuration: EventLogConfiguration(spoolDirectory: options.eventDirectory + "/spool"),
                                         sink: LocalDirectorySink(directory: options.eventDirectory + "/out"))
         let engine = PushEngine(threads: options.loopThreads, logger: Logger(label: "bench"))
@@ -94,13 +97,15 @@ public enum DeliveryBenchmark {
         let buildSeconds = now() - buildStart
         let residentBeforeCampaign = residentBytes()
 
+        let cpuStart = cpuSeconds()
         let start = now()
         let run = try app.launchCampaign(notification: PushNotification(message: PushMessage(title: "Bench", body: "hello")))
         let progress = run.waitUntilFinished(timeout: .seconds(3600))
         let seconds = now() - start
+        let cpu = cpuSeconds() - cpuStart
         try writer.flush()
         return Result(progress: progress, seconds: seconds, buildSeconds: buildSeconds,
-                      residentBytesBeforeCampaign: residentBeforeCampaign)
+                      residentBytesBeforeCampaign: residentBeforeCampaign, campaignCPUSeconds: cpu)
     }
 
     static func generatedKey() throws(PushEngineError) -> P256PrivateKey {

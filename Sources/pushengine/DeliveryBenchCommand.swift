@@ -41,10 +41,12 @@ struct DeliveryBenchCommand: ParsableCommand {
         let rssBefore = ProcessMemory.residentBytes()
         let result = try DeliveryBenchmark.run(DeliveryBenchmark.Options(
             installations: installations, port: port, caFile: caFile, connections: connections, streams: streams,
-            loopThreads: loopThreads, eventDirectory: directory), residentBytes: { ProcessMemory.residentBytes() })
+            loopThreads: loopThreads, eventDirectory: directory), residentBytes: { ProcessMemory.residentBytes() },
+            cpuSeconds: { ProcessMemory.cpuSeconds() })
         let p = result.progress
         print("delivery: \(p.targeted) targeted, \(p.sent) sent, \(p.failed) failed, \(p.tokensDeleted) deleted in \(result.seconds) s")
         print("rate: \(Int(result.perSecond)) per second (index build \(result.buildSeconds) s)")
+        print("cpu: \(result.campaignCPUSeconds / Double(max(p.targeted, 1)) * 1e6) us per notification")
         print("rss at start: \(rssBefore) bytes, after index build: \(result.residentBytesBeforeCampaign) bytes, peak RSS: \(ProcessMemory.peakResidentBytes()) bytes")
     }
 }
