@@ -121,7 +121,7 @@ final class FailureCounter: Sendable {
 
 /// Keeps every event in memory (tests, small embeddings).
 public final class CollectingEventSink: DeliveryEventSink {
-    private let events = Mutex<[DeliveryEvent]>([])
+    private let events = Locked<[DeliveryEvent]>([])
 
     /// Creates an empty sink.
     public init() {}

@@ -24,7 +24,7 @@ public final class DeliveryJob: Sendable {
         var paceStart: UInt64 = 0
         var paced = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let cancelledFlag = Atomic<Bool>(false)
     private let doneMonitor = Monitor()
     let window: SendWindow

@@ -18,6 +18,9 @@ public struct GatewaySenderConfiguration: Sendable {
     public var window: Int?
     /// Targets per hand-off to the pool.
     public var batchSize: Int
+    /// Added to the request timeout before the watchdog treats a request the transport never
+    /// completed as lost (and retries it).
+    public var lostRequestMargin: Duration = .seconds(10)
 
     /// Creates a configuration.
     public init(pool: HTTP2ConnectionPoolConfiguration, retry: RetryPolicy = RetryPolicy(), window: Int? = nil, batchSize: Int = 256) {
@@ -53,9 +56,11 @@ public final class GatewaySender: Sendable {
     private let logger: Logger
     private let timer = RetryTimer()
     private let table = Locked(SlotTable())
-    private let credentialProblem = Mutex<RejectionReason?>(nil)
+    private let credentialProblem = Locked<RejectionReason?>(nil)
     private let strays = Atomic<Int>(0)
     private let closing = Atomic<Bool>(false)
+    private let watchdogStarted = Atomic<Bool>(false)
+    private let lostRequests = Atomic<Int>(0)
 
     struct Slot {
         var target: DeliveryTarget
@@ -64,6 +69,13 @@ public final class GatewaySender: Sendable {
         var firstSent: UInt64
         var credentialRetried: Bool
         var generation: UInt64
+        /// Grows with each submission; the wire tag carries it, so a completion for an earlier
+        /// submission (one the watchdog already gave up on) is recognised as stale.
+        var serial: UInt32 = 0
+        /// A request for this slot is with the transport.
+        var onTheWire = false
+        /// When the current request was handed to the transport (monotonic ns).
+        var sentAt: UInt64 = 0
     }
 
     struct SlotTable {
@@ -111,8 +123,18 @@ public final class GatewaySender: Sendable {
     /// The credential rejection that survived a reissue, if any: the app's credentials need attention.
     public var credentialsFlag: RejectionReason? { credentialProblem.withLock { $0 } }
 
-    /// Completions that matched no in-flight target (should stay 0).
+    /// Completions that matched no in-flight request (stale after a watchdog retry; should stay 0).
     public var strayCompletions: Int { strays.load(ordering: .relaxed) }
+
+    /// Requests the transport never completed, which the watchdog retried (should stay 0).
+    public var lostRequestCount: Int { lostRequests.load(ordering: .relaxed) }
+
+    /// How long a request may stay with the transport before the watchdog treats it as lost:
+    /// the request timeout plus `lostRequestMargin` (the transport completes every request by
+    /// its deadline; this only guards against a completion that never comes).
+    var lostAfter: UInt64 { (configuration.pool.connection.requestTimeout + configuration.lostRequestMargin).wholeNanoseconds }
+
+    static func wireTag(_ slot: UInt64, _ serial: UInt32) -> UInt64 { slot << 32 | UInt64(serial) }
 
     /// Starts a send on this sender.
     public func makeJob(source: DeliverySource, template: any GatewaySendTemplate, sink: any DeliveryEventSink,
@@ -149,8 +171,16 @@ public final class GatewaySender: Sendable {
 
     /// Builds and submits requests for slots of one job (first attempts and retries).
     private func send(tags: [UInt64], job: DeliveryJob) {
+        startWatchdog()
+        let now = monotonicNanoseconds()
         let pairs: [(token: DeviceToken, tag: UInt64)] = table.withLock { t in
-            tags.compactMap { tag in t.slots[Int(tag)].map { ($0.target.token, tag) } }
+            tags.compactMap { tag in
+                guard t.slots[Int(tag)] != nil else { return nil }
+                t.slots[Int(tag)]!.serial &+= 1
+                t.slots[Int(tag)]!.onTheWire = true
+                t.slots[Int(tag)]!.sentAt = now
+                return (t.slots[Int(tag)]!.target.token, Self.wireTag(tag, t.slots[Int(tag)]!.serial))
+            }
         }
         do {
             let (requests, generation) = try job.template.makeRequests(pairs, timeout: nil)
@@ -159,6 +189,9 @@ public final class GatewaySender: Sendable {
             }
             pool.submit(requests)
         } catch {
+            table.withLock { t in
+                for tag in tags { t.slots[Int(tag)]?.onTheWire = false }
+            }
             logger.error("cannot build requests", metadata: ["error": "\(error)", "send": "\(job.source.token)"])
             finish(tags.map { ($0, DeliveryEvent.Kind.error("\(error)")) })
         }
@@ -167,19 +200,36 @@ public final class GatewaySender: Sendable {
     /// Handles a batch of completions (event-loop thread).
     func complete(_ batch: [HTTP2Completion]) {
         let slots: [(UInt64, Slot?)] = table.withLock { t in
-            batch.map { c in (c.tag, Int(c.tag) < t.slots.count ? t.slots[Int(c.tag)] : nil) }
+            batch.map { c in
+                let index = Int(c.tag >> 32), serial = UInt32(truncatingIfNeeded: c.tag)
+                guard index < t.slots.count, let slot = t.slots[index], slot.onTheWire, slot.serial == serial else {
+                    return (UInt64(index), nil)
+                }
+                t.slots[index]!.onTheWire = false
+                return (UInt64(index), slot)
+            }
         }
-        var finals: [(UInt64, DeliveryEvent.Kind)] = []
-        var retries: [(UInt64, Duration)] = []
-        var credentialRetries: [UInt64] = []
-        let now = monotonicNanoseconds()
-        let policy = configuration.retry
+        var items: [(UInt64, Slot, DeliveryOutcome)] = []
+        items.reserveCapacity(batch.count)
         for (c, (tag, slot)) in zip(batch, slots) {
             guard let slot else {
                 strays.add(1, ordering: .relaxed)
                 continue
             }
-            switch slot.job.template.outcome(of: c.result) {
+            items.append((tag, slot, slot.job.template.outcome(of: c.result)))
+        }
+        handle(items)
+    }
+
+    /// Turns outcomes into final events, retries and feedback.
+    private func handle(_ items: [(UInt64, Slot, DeliveryOutcome)]) {
+        var finals: [(UInt64, DeliveryEvent.Kind)] = []
+        var retries: [(UInt64, Duration)] = []
+        var credentialRetries: [UInt64] = []
+        let now = monotonicNanoseconds()
+        let policy = configuration.retry
+        for (tag, slot, outcome) in items {
+            switch outcome {
             case .accepted:
                 finals.append((tag, .sent))
             case .rejected(let reason, let invalidatedAt):
@@ -242,6 +292,43 @@ public final class GatewaySender: Sendable {
             return []
         }
         return [(tag, delay)]
+    }
+
+    /// Starts the periodic sweep for requests the transport never completed (once).
+    private func startWatchdog() {
+        guard !watchdogStarted.exchange(true, ordering: .relaxed) else { return }
+        scheduleSweep()
+    }
+
+    private func scheduleSweep() {
+        guard !closing.load(ordering: .acquiring) else { return }
+        let interval = max(lostAfter / 4, 1_000_000_000)
+        timer.schedule(at: monotonicNanoseconds() &+ interval) { [weak self] in self?.sweep() }
+    }
+
+    /// Every request gets a completion from the transport by its deadline; should one never
+    /// come, the target would wait forever. The sweep treats such a request as a transient
+    /// failure (retried or ended), and bumps the slot's serial so a late completion is ignored.
+    func sweep() {
+        let now = monotonicNanoseconds()
+        let limit = lostAfter
+        let lost: [(UInt64, Slot)] = table.withLock { t in
+            var found: [(UInt64, Slot)] = []
+            for i in t.slots.indices {
+                guard let slot = t.slots[i], slot.onTheWire, now &- slot.sentAt > limit else { continue }
+                t.slots[i]!.onTheWire = false
+                t.slots[i]!.serial &+= 1
+                found.append((UInt64(i), slot))
+            }
+            return found
+        }
+        if !lost.isEmpty {
+            lostRequests.add(lost.count, ordering: .relaxed)
+            logger.warning("requests never completed by the transport; retrying", metadata: ["count": "\(lost.count)"])
+            let failure = TransientFailure(reason: "no completion from the transport")
+            handle(lost.map { ($0.0, $0.1, DeliveryOutcome.failed(failure)) })
+        }
+        scheduleSweep()
     }
 
     /// Re-submits slots (retries), grouped by job; cancelled jobs' slots end as `push_error`.

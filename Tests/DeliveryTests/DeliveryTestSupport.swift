@@ -70,7 +70,7 @@ final class Harness {
     init(scenario: Scenario? = nil, authenticate: Bool = false, verificationKey: P256PrivateKey = TestData.signingKey,
          clock: SharedTestClock = SharedTestClock(), connections: Int = 2, maxStreams: Int = 100, window: Int? = nil,
          retry: RetryPolicy = RetryPolicy(maxAttempts: 6, initialBackoff: .milliseconds(2), maxBackoff: .milliseconds(20)),
-         mode: MockGatewayConfiguration.Mode = .validating) throws {
+         mode: MockGatewayConfiguration.Mode = .validating, lostRequestMargin: Duration = .seconds(10)) throws {
         self.clock = clock
         let certificates = try TestData.certificates()
         var keys: [ProviderVerificationKey] = []
@@ -85,10 +85,11 @@ final class Harness {
         let connection = HTTP2ClientConfiguration(
             host: "127.0.0.1", port: server.port, tls: TLSClientConfiguration(caFile: certificates + "/ca.pem"),
             maxConcurrentStreams: maxStreams, requestTimeout: .seconds(20), responseHeaderNames: ["retry-after"])
-        sender = try GatewaySender(
-            configuration: GatewaySenderConfiguration(pool: HTTP2ConnectionPoolConfiguration(connection: connection, connections: connections),
-                                                      retry: retry, window: window, batchSize: 64),
-            group: group, clock: clock.wall, logger: .init(label: "test"))
+        var senderConfiguration = GatewaySenderConfiguration(
+            pool: HTTP2ConnectionPoolConfiguration(connection: connection, connections: connections),
+            retry: retry, window: window, batchSize: 64)
+        senderConfiguration.lostRequestMargin = lostRequestMargin
+        sender = try GatewaySender(configuration: senderConfiguration, group: group, clock: clock.wall, logger: .init(label: "test"))
     }
 
     func providerTokens() -> APNsProviderTokenCache {

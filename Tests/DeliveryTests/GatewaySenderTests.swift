@@ -1,4 +1,4 @@
-import Delivery
+@testable import Delivery
 import Foundation
 import Gateways
 import HTTP2Transport
@@ -133,5 +133,29 @@ import Testing
         #expect(h.sink.recorded.count == progress.targeted)
         #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
         #expect(h.sender.inFlight == 0)
+    }
+
+    @Test func aRequestTheTransportNeverCompletesIsRetriedAndItsLateAnswerIgnored() throws {
+        // The watchdog limit (request timeout 20 s + margin −19.9 s = 0.1 s) is far below the
+        // gateway's 2 s latency: every request looks lost to the sweep (about once a second) and
+        // is retried; the answers that come later carry a stale serial and are ignored.
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.seconds(2)))])
+        let h = try Harness(scenario: scenario, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2)),
+                            lostRequestMargin: .milliseconds(-19_900))
+        defer { h.shutdown() }
+        let progress = try h.campaign(TestData.index(3), template: h.template())
+        #expect(progress.targeted == 3 && progress.isFinished)
+        #expect(h.sink.recorded.count == 3)
+        #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
+        #expect(h.sender.lostRequestCount >= 3)
+        #expect(h.sender.inFlight == 0)
+    }
+
+    @Test func aCompletionWithAStaleTagIsIgnored() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        h.sender.complete([HTTP2Completion(tag: 7 << 32 | 1, result: .success(HTTP2Response(status: 200)))])
+        #expect(h.sender.strayCompletions == 1)
+        #expect(h.sink.recorded.isEmpty)
     }
 }
