@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PushIndex", targets: ["PushIndex"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "MockGateway", targets: ["MockGateway"]),
+        .library(name: "PushEngine", targets: ["PushEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,7 +56,18 @@ let package = Package(
         .target(name: "PushIndex", dependencies: ["PushModel"], swiftSettings: strict),
         .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
 
+        // Gateways uses HTTP2Transport only for its public Crypto and request/header-block types.
+        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushModel"], swiftSettings: strict),
+
         // Layer 3.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "MockGateway",
             dependencies: [
@@ -65,11 +77,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Layer 4: the embeddable facade.
+        .target(
+            name: "PushEngine",
+            dependencies: [
+                "Delivery", "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Layer 5: the thin executable.
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "MockGateway",
+                "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -80,6 +102,12 @@ let package = Package(
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
         .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushModel"], swiftSettings: strict),
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "EventLog"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MockGatewayTests",
             dependencies: ["MockGateway", "HTTP2Transport", "PushModel"],

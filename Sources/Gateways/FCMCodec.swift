@@ -1,0 +1,288 @@
+public import HTTP2Transport
+public import PushModel
+
+/// A Google service account, from the JSON file the Firebase console hands out.
+public struct FCMServiceAccount: Sendable {
+    /// `project_id`: the `{project}` of `/v1/projects/{project}/messages:send`.
+    public let projectID: String
+    /// `client_email`: the assertion's `iss`.
+    public let clientEmail: String
+    /// `private_key`: signs the assertion (RS256).
+    public let privateKey: RSAPrivateKey
+    /// `token_uri`: where the assertion is exchanged for an access token (the assertion's `aud`).
+    public let tokenURI: String
+
+    /// Creates an account from its parts.
+    public init(projectID: String, clientEmail: String, privateKey: RSAPrivateKey, tokenURI: String) {
+        self.projectID = projectID
+        self.clientEmail = clientEmail
+        self.privateKey = privateKey
+        self.tokenURI = tokenURI
+    }
+
+    /// Parses the service-account JSON.
+    /// - Throws: ``GatewayError/invalidCredentials(context:)`` naming the missing or bad field.
+    public init(json: [UInt8]) throws(GatewayError) {
+        let doc = ResponseJSON(json)
+        guard doc.root != nil else { throw .invalidCredentials(context: "service account: not a JSON object") }
+        func field(_ name: String) throws(GatewayError) -> String {
+            guard let value = doc.string(name), !value.isEmpty else {
+                throw .invalidCredentials(context: "service account: missing or empty \(name)")
+            }
+            return value
+        }
+        projectID = try field("project_id")
+        clientEmail = try field("client_email")
+        tokenURI = try field("token_uri")
+        do {
+            privateKey = try RSAPrivateKey(pemRepresentation: try field("private_key"))
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .invalidCredentials(context: "service account: private_key: \(error)")
+        }
+    }
+}
+
+/// FCM HTTP v1: request bodies, the OAuth2 JWT-bearer grant, and error mapping.
+public enum FCMCodec {
+    /// The OAuth2 scope FCM sends need.
+    public static let scope = "https://www.googleapis.com/auth/firebase.messaging"
+
+    /// A signed RS256 assertion for the JWT-bearer grant (valid `lifetime` seconds, at most 3600).
+    /// - Throws: ``GatewayError/invalidCredentials(context:)`` when signing fails.
+    public static func assertion(for account: FCMServiceAccount, issuedAt now: Int64, lifetime: Int64 = 3600) throws(GatewayError) -> String {
+        var claims = JSONWriter()
+        claims.beginObject()
+        claims.field("iss", .string(account.clientEmail))
+        claims.field("scope", .string(scope))
+        claims.field("aud", .string(account.tokenURI))
+        claims.field("iat", .int(now))
+        claims.field("exp", .int(now + min(lifetime, 3600)))
+        claims.endObject()
+        do {
+            return try JWSCompact.sign(header: Array(#"{"alg":"RS256","typ":"JWT"}"#.utf8), claims: claims.bytes,
+                                       signer: RS256Signer(key: account.privateKey)).compact
+        } catch {
+            throw .invalidCredentials(context: "signing the FCM assertion for \(account.clientEmail): \(error)")
+        }
+    }
+
+    /// The form body of the token request.
+    public static func tokenRequestBody(assertion: String) -> [UInt8] {
+        Array("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(assertion)".utf8)
+    }
+
+    /// The access token and its lifetime from the token endpoint's answer.
+    /// - Throws: ``GatewayError/tokenEndpoint(status:detail:)`` for an error answer or a body without a token.
+    public static func accessToken(status: Int, body: [UInt8]) throws(GatewayError) -> (token: String, expiresIn: Int64) {
+        let doc = ResponseJSON(body)
+        guard status == 200 else {
+            let detail = [doc.string("error"), doc.string("error_description")].compactMap { $0 }.joined(separator: ": ")
+            throw .tokenEndpoint(status: status, detail: detail.isEmpty ? "no error description" : detail)
+        }
+        guard let token = doc.string("access_token"), !token.isEmpty, let expires = doc.integer("expires_in"), expires > 0 else {
+            throw .tokenEndpoint(status: status, detail: "answer has no access_token / expires_in")
+        }
+        return (token, expires)
+    }
+
+    /// `/v1/projects/{project}/messages:send`.
+    public static func path(project: String) -> String { "/v1/projects/\(project)/messages:send" }
+
+    /// The body of every request of a send, split around the token: `prefix + token + suffix`.
+    /// Built once per send; custom payload values that are not strings are sent as their JSON text
+    /// (FCM `data` values must be strings).
+    /// - Throws: ``GatewayError/payloadTooLarge(size:limit:pushType:)`` when notification and data
+    ///   exceed FCM's 4096 bytes.
+    public static func bodyParts(for message: PushMessage, options: FCMOptions) throws(GatewayError) -> (prefix: [UInt8], suffix: [UInt8]) {
+        var rest = JSONWriter()
+        rest.beginObject()
+        let hasNotification = message.title != nil || message.body != nil || message.mediaURL != nil
+        if hasNotification {
+            rest.beginObject("notification")
+            if let t = message.title { rest.field("title", .string(t)) }
+            if let b = message.body { rest.field("body", .string(b)) }
+            if let m = message.mediaURL { rest.field("image", .string(m)) }
+            rest.endObject()
+        }
+        var data: [(String, PayloadValue)] = []
+        if let d = message.deeplink { data.append(("deeplink", .string(d))) }
+        for (key, value) in message.customPayload {
+            if case .string(let s) = value {
+                data.append((key, .string(s)))
+            } else {
+                var w = JSONWriter()
+                w.value(value)
+                data.append((key, .string(String(decoding: w.bytes, as: UTF8.self))))
+            }
+        }
+        let payloadSize = rest.bytes.count + PayloadValue.object(data).encodedCount
+        if !data.isEmpty { rest.field("data", .object(data)) }
+        var android: [(String, PayloadValue)] = []
+        if let p = options.priority { android.append(("priority", .string(p == .high ? "HIGH" : "NORMAL"))) }
+        if let ttl = options.timeToLive { android.append(("ttl", .string("\(ttl)s"))) }
+        if let c = options.collapseKey { android.append(("collapse_key", .string(c))) }
+        var androidNotification: [(String, PayloadValue)] = []
+        if let s = message.sound { androidNotification.append(("sound", .string(s))) }
+        if let c = message.category { androidNotification.append(("click_action", .string(c))) }
+        if let t = message.threadID { androidNotification.append(("tag", .string(t))) }
+        if !androidNotification.isEmpty { android.append(("notification", .object(androidNotification))) }
+        if !android.isEmpty { rest.field("android", .object(android)) }
+        rest.endObject()
+        guard payloadSize <= 4096 else { throw .payloadTooLarge(size: payloadSize, limit: 4096, pushType: "fcm") }
+        // rest is `{…}`: splice its members after the token.
+        var suffix: [UInt8] = Array("\"".utf8)
+        if rest.bytes.count > 2 {
+            suffix.append(UInt8(ascii: ","))
+            suffix.append(contentsOf: rest.bytes[1..<(rest.bytes.count - 1)])
+        }
+        suffix.append(contentsOf: "}}".utf8)
+        return (Array(#"{"message":{"token":""#.utf8), suffix)
+    }
+
+    /// The outcome of one FCM answer or transport failure.
+    public static func outcome(of result: Result<HTTP2Response, HTTP2TransportError>) -> DeliveryOutcome {
+        switch result {
+        case .failure(let error):
+            return APNsCodec.transportOutcome(error)
+        case .success(let response):
+            if response.status == 200 { return .accepted }
+            let error = ResponseJSON(response.body).root?["error"]
+            let status = error?["status"]?.string
+            let details = error?["details"]?.array ?? []
+            let fcmCode = details.lazy.compactMap { $0["errorCode"]?.string }.first
+            let message = error?["message"]?.string ?? ""
+            let code = fcmCode ?? status ?? "HTTP \(response.status)"
+            let reason: RejectionReason
+            switch code {
+            case "UNREGISTERED": reason = .fcmUnregistered
+            case "INVALID_ARGUMENT":
+                let aboutToken = message.lowercased().contains("registration token")
+                    || details.contains { d in (d["fieldViolations"]?.array ?? []).contains { $0["field"]?.string == "message.token" } }
+                reason = aboutToken ? .fcmInvalidToken : .fcmInvalidArgument
+            case "SENDER_ID_MISMATCH": reason = .fcmSenderIDMismatch
+            case "THIRD_PARTY_AUTH_ERROR": reason = .fcmThirdPartyAuthError
+            case "UNAUTHENTICATED": reason = .fcmUnauthenticated
+            case "QUOTA_EXCEEDED", "RESOURCE_EXHAUSTED": reason = .fcmQuotaExceeded
+            case "INTERNAL": reason = .fcmInternal
+            case "UNAVAILABLE": reason = .fcmUnavailable
+            default: reason = .unknown(code, status: response.status)
+            }
+            if reason.consequence == .transient {
+                return .failed(TransientFailure(reason: reason.wireValue, retryAfter: APNsCodec.retryAfter(response), status: response.status))
+            }
+            return .rejected(reason, invalidatedAt: nil)
+        }
+    }
+}
+
+/// Android delivery options of a send.
+public struct FCMOptions: Sendable, Hashable {
+    /// `android.priority`.
+    public enum Priority: Sendable, Hashable {
+        /// `NORMAL`.
+        case normal
+        /// `HIGH`.
+        case high
+    }
+
+    /// `android.priority`; nil: FCM's default.
+    public var priority: Priority?
+    /// `android.ttl` in seconds.
+    public var timeToLive: Int?
+    /// `android.collapse_key`.
+    public var collapseKey: String?
+
+    /// Creates options.
+    public init(priority: Priority? = nil, timeToLive: Int? = nil, collapseKey: String? = nil) {
+        self.priority = priority
+        self.timeToLive = timeToLive
+        self.collapseKey = collapseKey
+    }
+}
+
+/// Supplies FCM access tokens (cached, refreshed before expiry) to send templates.
+public protocol FCMAccessTokenProvider: Sendable {
+    /// The current access token as an `authorization` value (`Bearer …`) and its generation.
+    /// - Throws: ``GatewayError`` when no token can be obtained.
+    func current() throws(GatewayError) -> (authorization: String, generation: UInt64)
+    /// FCM refused the token of `generation` (401): fetch a new one next time.
+    func invalidate(generation: UInt64)
+}
+
+/// An FCM send: body parts built once, a header block rebuilt when the access token changes.
+public final class FCMSendTemplate: GatewaySendTemplate {
+    /// The path every request posts to.
+    public let path: String
+    private let prefix: [UInt8]
+    private let suffix: [UInt8]
+    private let tokens: any FCMAccessTokenProvider
+    private let block: HeaderBlockCache
+
+    /// Builds the body parts and the first header block (fetching an access token if needed).
+    /// - Throws: ``GatewayError`` for a payload over 4096 bytes or unobtainable credentials.
+    public init(message: PushMessage, options: FCMOptions = FCMOptions(), projectID: String, tokens: any FCMAccessTokenProvider) throws(GatewayError) {
+        (prefix, suffix) = try FCMCodec.bodyParts(for: message, options: options)
+        path = FCMCodec.path(project: projectID)
+        self.tokens = tokens
+        let current = try tokens.current()
+        block = HeaderBlockCache(generation: current.generation, block: FCMSendTemplate.headerBlock(current.authorization))
+    }
+
+    static func headerBlock(_ authorization: String) -> HTTP2HeaderBlock {
+        HTTP2HeaderBlock([HTTP2HeaderField("content-type", "application/json"), HTTP2HeaderField("authorization", authorization)],
+                         sensitive: ["authorization"])
+    }
+
+    /// `.android`.
+    public var platform: Platform { .android }
+
+    /// One `POST …/messages:send` per target; the body is `prefix + token + suffix`.
+    public func makeRequests(_ targets: [(token: DeviceToken, tag: UInt64)], timeout: Duration?) throws(GatewayError)
+        -> (requests: [HTTP2Request], credentialGeneration: UInt64) {
+        let current = try tokens.current()
+        var cached = block.current
+        if cached.generation != current.generation {
+            let rebuilt = FCMSendTemplate.headerBlock(current.authorization)
+            block.replace(generation: current.generation, block: rebuilt)
+            cached = (rebuilt, current.generation)
+        }
+        var requests: [HTTP2Request] = []
+        requests.reserveCapacity(targets.count)
+        for t in targets {
+            var body: [UInt8] = []
+            body.reserveCapacity(prefix.count + t.token.count + suffix.count)
+            body.append(contentsOf: prefix)
+            t.token.withUnsafeBytes { raw in
+                // FCM tokens are printable ASCII; `"` and `\` would end or escape the JSON string.
+                for b in raw {
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { body.append(UInt8(ascii: "\\")) }
+                    body.append(b)
+                }
+            }
+            body.append(contentsOf: suffix)
+            requests.append(HTTP2Request(path: path, headerBlock: cached.block, body: body, timeout: timeout, tag: t.tag))
+        }
+        return (requests, cached.generation)
+    }
+
+    /// ``FCMCodec/outcome(of:)``.
+    public func outcome(of result: Result<HTTP2Response, HTTP2TransportError>) -> DeliveryOutcome {
+        FCMCodec.outcome(of: result)
+    }
+
+    /// Asks the provider for a new access token.
+    public func credentialsRejected(generation: UInt64) {
+        tokens.invalidate(generation: generation)
+    }
+}
+
+extension PayloadValue {
+    /// Bytes of the JSON encoding.
+    var encodedCount: Int {
+        var w = JSONWriter()
+        w.value(self)
+        return w.bytes.count
+    }
+}

@@ -1,0 +1,98 @@
+import Delivery
+import Gateways
+import MockGateway
+import PushIndex
+import PushModel
+import Testing
+
+@Suite(.serialized) struct DispatcherTests {
+    @Test func campaignTargetsOptedInInstallationsWithATokenInTheSegment() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let index = TestData.index(0)
+        for i in 0..<10 { _ = try index.upsert(TestData.installation(i, optIn: i % 2 == 0)) }
+        _ = try index.upsert(Installation(id: TestData.installationID(100), platform: .iOS, pushOptIn: true,
+                                          createdAt: TestData.epoch, lastSeenAt: TestData.epoch))  // no token
+        _ = try index.upsert(TestData.installation(200, platform: .android))  // no FCM sender configured
+        let progress = try h.campaign(index, template: h.template(), segment: .platform(.iOS))
+        #expect(progress.targeted == 5 && progress.sent == 5)
+        #expect(Set(h.sink.recorded.map(\.target.installationID)) == Set([0, 2, 4, 6, 8].map(TestData.installationID)))
+        #expect(h.sink.recorded.allSatisfy { if case .campaign = $0.source { true } else { false } })
+    }
+
+    @Test func unknownAudienceIsRefusedBeforeAnythingIsSent() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        #expect(throws: ValidationError.self) {
+            try h.dispatcher(TestData.index(3)).launchCampaign(.random(), segment: .inAudience(try AudienceName("nope")),
+                                                                templates: [.iOS: h.template()])
+        }
+        #expect(h.server.gateway.statistics.snapshot().requests == 0)
+    }
+
+    @Test func transactionalResolvesTokensCustomIDsAndInstallationIDsOnceEach() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let index = TestData.index(0)
+        for i in 0..<6 { _ = try index.upsert(TestData.installation(i, customID: i < 3 ? "user-a" : nil)) }
+        let group = try GroupID("order_shipped")
+        let run = try h.dispatcher(index).sendTransactional(
+            try SendToken("tx-1"), groupID: group,
+            recipients: Recipients(tokens: [TestData.token(0), TestData.token(4), TestData.token(999)],
+                                   customIDs: [try CustomID("user-a"), try CustomID("nobody")],
+                                   installationIDs: [TestData.installationID(5), TestData.installationID(1), try InstallationID("missing")]),
+            templates: [.iOS: h.template()])
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        // user-a → 0, 1, 2; tokens → 0, 4; IDs → 5, 1: six distinct installations minus none = {0,1,2,4,5}.
+        #expect(progress.targeted == 5 && progress.sent == 5)
+        #expect(progress.skipped == 3)  // token 999, custom ID "nobody", installation "missing"
+        #expect(Set(h.sink.recorded.map(\.target.installationID)) == Set([0, 1, 2, 4, 5].map(TestData.installationID)))
+        #expect(h.sink.recorded.allSatisfy { $0.source == .transactional(try! SendToken("tx-1"), group) })
+    }
+
+    @Test func transactionalResolvesAdvertisingIDs() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let index = TestData.index(3)
+        let adid = try AdvertisingID("6F9619FF-8B86-D011-B42D-00C04FC964FF")
+        var installation = TestData.installation(10)
+        installation.advertisingID = adid
+        _ = try index.upsert(installation)
+        let run = try h.dispatcher(index).sendTransactional(.random(), groupID: GroupID("ads"), recipients: Recipients(advertisingIDs: [adid]),
+                                                            templates: [.iOS: h.template()])
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.targeted == 1 && progress.sent == 1)
+        #expect(h.sink.recorded.map(\.target.installationID) == [TestData.installationID(10)])
+        #expect(h.sink.recorded.first?.target.advertisingID == adid)
+    }
+
+    @Test func transactionalWithoutRecipientsIsRefused() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        #expect(throws: ValidationError(field: "recipients", reason: .empty)) {
+            try h.dispatcher(TestData.index(1)).sendTransactional(.random(), groupID: GroupID("g"), recipients: Recipients(),
+                                                                  templates: [.iOS: h.template()])
+        }
+    }
+
+    @Test func badIdentifiersAreRefusedNamingTheField() {
+        #expect(throws: ValidationError(field: "group_id", reason: .invalidCharacters)) { try GroupID("a b") }
+        #expect(throws: ValidationError(field: "token", reason: .invalidCharacters)) { try SendToken("a;b") }
+        #expect(throws: ValidationError(field: "token", reason: .empty)) { try SendToken("") }
+    }
+
+    @Test func windowBoundsWhatIsInFlight() throws {
+        // A slow gateway and a small window: the sender never holds more than the window.
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(5)))])
+        let h = try Harness(scenario: scenario, window: 16)
+        defer { h.shutdown() }
+        let run = try h.dispatcher(TestData.index(400)).launchCampaign(.random(), segment: .all, templates: [.iOS: h.template()])
+        var peak = 0
+        for _ in 0..<20_000 where !run.progress.isFinished {
+            peak = max(peak, h.sender.inFlight, run.progress.pending)
+        }
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.sent == 400)
+        #expect(peak <= 16)
+    }
+}

@@ -1,0 +1,161 @@
+@testable import Delivery
+import Foundation
+import Gateways
+import HTTP2Transport
+import MockGateway
+import PushIndex
+import PushModel
+import Testing
+
+@Suite(.serialized) struct GatewaySenderTests {
+    @Test func eachOutcomeClassEndsInItsEvent() throws {
+        let scenario = Scenario(rules: [
+            ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(1)]), answer: .unregistered(timestampMilliseconds: TestData.epoch.millisecondsSince1970 + 1000)),
+            ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(2)]), answer: .badDeviceToken),
+            ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(3)]), answer: .deviceTokenNotForTopic),
+            ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(4)]), answer: .transient(status: 503, firstTries: 1000)),
+        ])
+        let h = try Harness(scenario: scenario, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(5)))
+        defer { h.shutdown() }
+        let index = TestData.index(5)
+        let progress = try h.campaign(index, template: h.template())
+
+        #expect(progress == DeliveryProgress(targeted: 5, sent: 1, failed: 2, tokensDeleted: 2, skipped: 0, targetingFinished: true, cancelled: false))
+        let events = h.eventsByInstallation
+        #expect(events.count == 5 && events.values.allSatisfy { $0.count == 1 })
+        #expect(events[TestData.installationID(0)]?.first?.kind == .sent)
+        #expect(events[TestData.installationID(1)]?.first?.kind == .tokenDeleted(.unregistered))
+        #expect(events[TestData.installationID(2)]?.first?.kind == .tokenDeleted(.badDeviceToken))
+        #expect(events[TestData.installationID(3)]?.first?.kind == .error("DeviceTokenNotForTopic"))
+        guard case .error(let why)? = events[TestData.installationID(4)]?.first?.kind else {
+            Issue.record("expected push_error for the 503 token")
+            return
+        }
+        #expect(why.hasPrefix("retries exhausted (3 attempts)"))
+        #expect(events[TestData.installationID(4)]?.first?.attempts == 3)
+        // Feedback: invalidated tokens left the index, the others stayed.
+        #expect(index.installation(TestData.installationID(1))?.token == nil)
+        #expect(index.installation(TestData.installationID(2))?.token == nil)
+        #expect(index.installation(TestData.installationID(3))?.token == TestData.token(3))
+        #expect(index.installationID(forToken: TestData.token(1)) == nil)
+        #expect(h.sender.inFlight == 0 && h.sender.strayCompletions == 0)
+    }
+
+    @Test func unregisteredBeforeTheLatestRegistrationKeepsTheToken() throws {
+        // The device registered the token again after APNs' invalidation timestamp.
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(0)]),
+                                                     answer: .unregistered(timestampMilliseconds: TestData.epoch.millisecondsSince1970 - 1))])
+        let h = try Harness(scenario: scenario)
+        defer { h.shutdown() }
+        let index = TestData.index(1)
+        let progress = try h.campaign(index, template: h.template())
+        #expect(progress.failed == 1 && progress.tokensDeleted == 0)
+        #expect(h.sink.recorded.map(\.kind) == [.error("Unregistered")])
+        #expect(index.installation(TestData.installationID(0))?.token == TestData.token(0))
+    }
+
+    @Test func aTokenRemovedBy410IsSkippedByLaterSends() throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(7)]), answer: .unregistered(timestampMilliseconds: nil))])
+        let h = try Harness(scenario: scenario)
+        defer { h.shutdown() }
+        let index = TestData.index(10)
+        let first = try h.campaign(index, template: h.template())
+        #expect(first.targeted == 10 && first.tokensDeleted == 1 && first.sent == 9)
+        let requestsAfterFirst = h.server.gateway.statistics.snapshot().requests
+
+        let second = try h.campaign(index, template: h.template())
+        #expect(second.targeted == 9 && second.sent == 9)
+
+        let transactional = try h.dispatcher(index).sendTransactional(
+            .random(), groupID: GroupID("welcome"), recipients: Recipients(tokens: [TestData.token(7)]), templates: [.iOS: h.template()])
+        let progress = transactional.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.targeted == 0 && progress.skipped == 1 && progress.isFinished)
+        #expect(h.server.gateway.statistics.snapshot().requests == requestsAfterFirst + 9)
+        #expect(h.eventsByInstallation[TestData.installationID(7)]?.count == 1)
+    }
+
+    @Test func tooManyRequestsIsRetriedThenSent() throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(0)]), answer: .transient(status: 429, firstTries: 1))])
+        let h = try Harness(scenario: scenario)
+        defer { h.shutdown() }
+        let progress = try h.campaign(TestData.index(3), template: h.template())
+        #expect(progress.sent == 3 && progress.failed == 0)
+        #expect(h.eventsByInstallation[TestData.installationID(0)]?.first?.attempts == 2)
+        let stats = h.server.gateway.statistics.snapshot()
+        #expect(stats.requests == 4)
+        #expect(stats.byReason["TooManyRequests"] == 1)
+    }
+
+    @Test(arguments: [ConnectionFaults(goAwayAfterStreams: 150), ConnectionFaults(dropAfterStreams: 230)])
+    func connectionFaultsMidCampaignLoseAndDoubleNothing(faults: ConnectionFaults) throws {
+        let h = try Harness(scenario: Scenario(connectionFaults: faults), maxStreams: 50,
+                            retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(20)))
+        defer { h.shutdown() }
+        let count = 2000
+        let progress = try h.campaign(TestData.index(count), template: h.template())
+        let events = h.eventsByInstallation
+        #expect(progress.targeted == count && progress.isFinished)
+        #expect(events.count == count)
+        #expect(events.values.allSatisfy { $0.count == 1 })
+        #expect(progress.sent + progress.failed == count)
+        #expect(progress.sent == count, "every failure was retryable; \(progress.failed) ended as push_error")
+        #expect(h.sender.pool.replacementCount > 0, "the fault should have closed connections")
+        #expect(h.sender.inFlight == 0 && h.sender.strayCompletions == 0)
+    }
+
+    @Test func cancelStopsTargetingAndEveryTargetStillGetsOneEvent() throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(20)))])
+        let h = try Harness(scenario: scenario, window: 20)
+        defer { h.shutdown() }
+        let count = 3000
+        let run = try h.dispatcher(TestData.index(count)).launchCampaign(.random(), segment: .all, templates: [.iOS: h.template()])
+        // Wait (bounded) for the first answers, then cancel.
+        for _ in 0..<2000 where run.progress.sent == 0 { usleep(1000) }
+        run.cancel()
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.cancelled && progress.isFinished)
+        #expect(progress.targeted < count)
+        #expect(h.sink.recorded.count == progress.targeted)
+        #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
+        #expect(h.server.gateway.statistics.snapshot().requests == progress.targeted)
+    }
+
+    @Test func shutdownMidCampaignEndsEveryTargetWithOneEvent() throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(30)))])
+        let h = try Harness(scenario: scenario, window: 40)
+        defer { h.shutdown() }
+        let run = try h.dispatcher(TestData.index(1000)).launchCampaign(.random(), segment: .all, templates: [.iOS: h.template()])
+        for _ in 0..<2000 where run.progress.targeted == 0 { usleep(1000) }
+        h.sender.shutdown(timeout: .zero)
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.isFinished)
+        #expect(progress.targeted < 1000)
+        #expect(h.sink.recorded.count == progress.targeted)
+        #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
+        #expect(h.sender.inFlight == 0)
+    }
+
+    @Test func aRequestTheTransportNeverCompletesIsRetriedAndItsLateAnswerIgnored() throws {
+        // The watchdog limit (request timeout 20 s + margin −19.9 s = 0.1 s) is far below the
+        // gateway's 2 s latency: every request looks lost to the sweep (about once a second) and
+        // is retried; the answers that come later carry a stale serial and are ignored.
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.seconds(2)))])
+        let h = try Harness(scenario: scenario, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2)),
+                            lostRequestMargin: .milliseconds(-19_900))
+        defer { h.shutdown() }
+        let progress = try h.campaign(TestData.index(3), template: h.template())
+        #expect(progress.targeted == 3 && progress.isFinished)
+        #expect(h.sink.recorded.count == 3)
+        #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
+        #expect(h.sender.lostRequestCount >= 3)
+        #expect(h.sender.inFlight == 0)
+    }
+
+    @Test func aCompletionWithAStaleTagIsIgnored() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        h.sender.complete([HTTP2Completion(tag: 7 << 32 | 1, result: .success(HTTP2Response(status: 200)))])
+        #expect(h.sender.strayCompletions == 1)
+        #expect(h.sink.recorded.isEmpty)
+    }
+}

@@ -1,0 +1,134 @@
+import Delivery
+import EventLog
+import Foundation
+import Gateways
+import HTTP2Transport
+import Logging
+import MockGateway
+import PushEngine
+import PushIndex
+import PushModel
+import Testing
+
+/// The embeddable facade end to end: mock gateway over TLS, provider tokens, the event log.
+@Suite(.serialized) struct PushEngineTests {
+    final class Setup {
+        let clock = SharedTestClock()
+        let server: MockGatewayServer
+        let engine: PushEngine
+        let app: PushApp
+        let writer: EventLogWriter
+        let directory: String
+
+        init(scenario: Scenario? = nil) throws {
+            let certificates = try TestData.certificates()
+            server = try MockGatewayServer(
+                configuration: MockGatewayConfiguration(
+                    verificationKeys: [ProviderVerificationKey(keyID: TestData.keyID, teamID: TestData.teamID,
+                                                               publicKey: try TestData.signingKey.publicKey())],
+                    scenario: scenario, clock: clock.gateway),
+                tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
+                threads: 1)
+            directory = NSTemporaryDirectory() + "pushengine-delivery-\(getpid())-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory + "/out", withIntermediateDirectories: true)
+            writer = try EventLogWriter(configuration: EventLogConfiguration(spoolDirectory: directory + "/spool"),
+                                        sink: LocalDirectorySink(directory: directory + "/out"))
+            engine = PushEngine(threads: 1, clock: clock.wall, logger: Logger(label: "test"))
+            app = try engine.addApp(
+                AppConfiguration(name: "DemoApp", apiKey: "KEY1", apns: APNsConfiguration(
+                    origin: .custom(host: "127.0.0.1", port: server.port, caFile: certificates + "/ca.pem"),
+                    authentication: .token(APNsTokenCredentials(key: TestData.signingKey, keyID: TestData.keyID, teamID: TestData.teamID)),
+                    topic: "com.example.app", connections: 2, maxConcurrentStreams: 50,
+                    retry: RetryPolicy(initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(10)))),
+                events: EventLogDeliverySink(writer: writer, app: try ExportApp(name: "DemoApp", apiKey: "KEY1")))
+        }
+
+        /// Every line written so far (spool and published files).
+        func lines() throws -> [String] {
+            try writer.flush()
+            var all: [String] = []
+            for sub in ["spool", "out"] {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + sub)) ?? [] {
+                    let text = try String(contentsOfFile: directory + "/" + sub + "/" + name, encoding: .utf8)
+                    all += text.split(separator: "\n").map(String.init)
+                }
+            }
+            return all
+        }
+
+        func stop() {
+            engine.shutdown(timeout: .seconds(5))
+            try? writer.shutdown()
+            server.shutdown(gracePeriod: .seconds(1))
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test func campaignThroughTheFacadeWritesTheEventLog() async throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(3)]), answer: .unregistered(timestampMilliseconds: nil))])
+        let s = try Setup(scenario: scenario)
+        defer { s.stop() }
+        for i in 0..<50 { try s.app.register(TestData.installation(i, customID: "user-\(i)")) }
+        let token = try SendToken("CAMPAIGN1")
+        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(title: "Hi", body: "Hello")))
+        #expect(s.app.campaign(token) === run)
+        let progress = await run.finished()
+        #expect(progress.targeted == 50 && progress.sent == 49 && progress.tokensDeleted == 1)
+        let lines = try s.lines()
+        #expect(lines.filter { $0.hasSuffix(";push_sent;campaign;CAMPAIGN1;") }.count == 49)
+        #expect(lines.filter { $0.hasPrefix("user-3;inst-3;") && $0.hasSuffix(";token_deleted;;;") }.count == 1)
+        #expect(s.app.index.installation(TestData.installationID(3))?.token == nil)
+    }
+
+    @Test func transactionalThroughTheFacadeCarriesItsGroupID() async throws {
+        let s = try Setup()
+        defer { s.stop() }
+        try s.app.register(TestData.installation(1, customID: "alice"))
+        let run = try s.app.sendTransactional(groupID: GroupID("welcome"), recipients: Recipients(customIDs: [CustomID("alice")]),
+                                              notification: PushNotification(message: PushMessage(body: "Welcome")),
+                                              token: SendToken("TX1"))
+        #expect(await run.finished().sent == 1)
+        #expect(try s.lines().contains { $0.hasPrefix("alice;inst-1;") && $0.hasSuffix(";push_sent;transactional;TX1;welcome") })
+    }
+
+    @Test func aPayloadTooLargeIsRefusedBeforeSending() throws {
+        let s = try Setup()
+        defer { s.stop() }
+        try s.app.register(TestData.installation(1))
+        let big = PushMessage(body: String(repeating: "x", count: 4100))
+        #expect {
+            try s.app.launchCampaign(notification: PushNotification(message: big))
+        } throws: { error in
+            guard case PushEngineError.gateway(.payloadTooLarge(let size, 4096, "alert")) = error else { return false }
+            return size > 4096
+        }
+        // The same bytes fit a VoIP push (5120).
+        let run = try s.app.launchCampaign(notification: PushNotification(message: big, pushType: .voip))
+        #expect(run.waitUntilFinished(timeout: .seconds(30)).targeted == 1)
+        #expect(s.server.gateway.statistics.snapshot().requests == 1)
+    }
+
+    @Test func unknownAndDuplicateAppsAreNamed() throws {
+        let s = try Setup()
+        defer { s.stop() }
+        #expect(throws: PushEngineError.self) { try s.engine.app(apiKey: "nope") }
+        #expect(throws: PushEngineError.self) {
+            try s.engine.addApp(AppConfiguration(name: "x", apiKey: "KEY1", apns: nil), events: CollectingEventSink())
+        }
+        #expect(try s.engine.app(apiKey: "KEY1") === s.app)
+    }
+
+    @Test func cancelCampaignByToken() async throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(20)))])
+        let s = try Setup(scenario: scenario)
+        defer { s.stop() }
+        for i in 0..<2000 { try s.app.register(TestData.installation(i)) }
+        let token = try SendToken("BIG")
+        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(body: "x")))
+        #expect(s.app.cancelCampaign(token))
+        #expect(!s.app.cancelCampaign(try SendToken("unknown")))
+        let progress = await run.finished()
+        #expect(progress.cancelled && progress.targeted < 2000)
+        #expect(progress.sent + progress.failed == progress.targeted)
+    }
+}
