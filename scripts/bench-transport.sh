@@ -43,17 +43,36 @@ wait_port() { for _ in $(seq 1 200); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/
 
 H=(-H 'apns-topic: com.example.app' -H 'apns-push-type: alert' -H 'apns-priority: 10' -H 'apns-expiration: 0')
 
-h2load_rate() { # url
-  local out
-  out="$(h2load -n "$N" -c "$C" -m "$M" -t 1 -d "$work/body.json" "${H[@]}" "$1" 2>&1)"
+# CPU seconds (user + system) of a process so far, from /proc.
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# Runs a command; prints its stdout, and writes its own CPU seconds (user + system) to $work/cpu.
+with_cpu() {
+  python3 - "$work/cpu" "$@" <<'PY'
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[2:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(f"{u.ru_utime + u.ru_stime:.3f}\n")
+sys.stdout.write(r.stdout)
+sys.exit(r.returncode)
+PY
+}
+us_per_request() { python3 -c "print(f'{$1 * 1e6 / $N:.2f}')"; }
+
+h2load_rate() { # url server-pid -> "rate server-us/req client-us/req"
+  local out s0 s1
+  s0="$(proc_cpu "$2")"
+  out="$(with_cpu h2load -n "$N" -c "$C" -m "$M" -t 1 -d "$work/body.json" "${H[@]}" "$1")"
+  s1="$(proc_cpu "$2")"
   if ! grep -q "$N succeeded" <<<"$out"; then echo "h2load failed against $1:" >&2; echo "$out" >&2; exit 1; fi
-  sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out" | head -1
+  echo "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out" | head -1)" \
+       "$(us_per_request "$(python3 -c "print($s1 - $s0)")")" "$(us_per_request "$(cat "$work/cpu")")"
 }
 
-ours_rate() { # port tls(0/1)
+ours_rate() { # port tls(0/1) -> "rate client-us/req"
   local args=(transport load --port "$1" -n "$N" -c "$C" -m "$M" -t 1 --body-size 200 --json)
   [ "$2" = 1 ] && args+=(--tls --ca-file "$certs/ca.pem")
-  "$PE" "${args[@]}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rate"])'
+  echo "$(with_cpu "$PE" "${args[@]}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rate"])')" \
+       "$(us_per_request "$(cat "$work/cpu")")"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -64,27 +83,30 @@ for mode in h2c tls; do
   ours_port="$(free_port)"; ng_port="$(free_port)"
   if [ "$mode" = tls ]; then
     "$PE" transport serve --port "$ours_port" --threads 1 --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" >/dev/null &
-    pids+=($!)
+    ours_pid=$!
     nghttpd -d "$work/docroot" --address=127.0.0.1 "$ng_port" "$certs/server.key" "$certs/server.pem" >/dev/null 2>&1 &
-    pids+=($!)
+    ng_pid=$!
     scheme=https
   else
     "$PE" transport serve --port "$ours_port" --threads 1 >/dev/null &
-    pids+=($!)
+    ours_pid=$!
     nghttpd -d "$work/docroot" --address=127.0.0.1 --no-tls "$ng_port" >/dev/null 2>&1 &
-    pids+=($!)
+    ng_pid=$!
     scheme=http
   fi
+  pids+=("$ours_pid" "$ng_pid")
   wait_port "$ours_port"; wait_port "$ng_port"
-  a=(); b=(); c=()
+  a=(); b=(); c=(); sa=(); sb=(); cb=(); cc=()
   for run in $(seq 1 "$RUNS"); do
-    a+=("$(h2load_rate "$scheme://127.0.0.1:$ng_port$path")")
-    b+=("$(h2load_rate "$scheme://127.0.0.1:$ours_port$path")")
+    read -r r s _ <<<"$(h2load_rate "$scheme://127.0.0.1:$ng_port$path" "$ng_pid")"; a+=("$r"); sa+=("$s")
+    read -r r s cl <<<"$(h2load_rate "$scheme://127.0.0.1:$ours_port$path" "$ours_pid")"; b+=("$r"); sb+=("$s"); cb+=("$cl")
     t=0; [ "$mode" = tls ] && t=1
-    c+=("$(ours_rate "$ours_port" "$t")")
-    echo "$mode run $run: h2load->nghttpd ${a[-1]}  h2load->ours ${b[-1]}  ours->ours ${c[-1]}" >&2
+    read -r r cl <<<"$(ours_rate "$ours_port" "$t")"; c+=("$r"); cc+=("$cl")
+    echo "$mode run $run: h2load->nghttpd ${a[-1]} (server ${sa[-1]} us/req)  h2load->ours ${b[-1]} (server ${sb[-1]}, h2load ${cb[-1]} us/req)  ours->ours ${c[-1]} (client ${cc[-1]} us/req)" >&2
   done
   med[$mode,ng]="$(median "${a[@]}")"; med[$mode,srv]="$(median "${b[@]}")"; med[$mode,cli]="$(median "${c[@]}")"
+  med[$mode,ngcpu]="$(median "${sa[@]}")"; med[$mode,srvcpu]="$(median "${sb[@]}")"
+  med[$mode,h2cpu]="$(median "${cb[@]}")"; med[$mode,clicpu]="$(median "${cc[@]}")"
   med[$mode,runs]="nghttpd: ${a[*]} / ours: ${b[*]} / client: ${c[*]}"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   pids=()
@@ -108,6 +130,17 @@ $RUNS runs of each, interleaved; medians in requests/s. Our server ran with one 
 | our client → our server | ${med[h2c,cli]} | ${med[tls,cli]} |
 | **ratio 1**: our server / nghttpd (h2load as client) | **$(ratio "${med[h2c,srv]}" "${med[h2c,ng]}")** | **$(ratio "${med[tls,srv]}" "${med[tls,ng]}")** |
 | **ratio 2**: our client / h2load (our server) | **$(ratio "${med[h2c,cli]}" "${med[h2c,srv]}")** | **$(ratio "${med[tls,cli]}" "${med[tls,srv]}")** |
+
+CPU per request (user + system, µs; lower is better; steadier than rates on a shared machine):
+
+| | h2c | TLS |
+|---|---:|---:|
+| nghttpd (server) | ${med[h2c,ngcpu]} | ${med[tls,ngcpu]} |
+| our server | ${med[h2c,srvcpu]} | ${med[tls,srvcpu]} |
+| h2load (client, against our server) | ${med[h2c,h2cpu]} | ${med[tls,h2cpu]} |
+| our client (against our server) | ${med[h2c,clicpu]} | ${med[tls,clicpu]} |
+| server CPU ratio: nghttpd / ours (≥ 1 means ours is cheaper) | $(ratio "${med[h2c,ngcpu]}" "${med[h2c,srvcpu]}") | $(ratio "${med[tls,ngcpu]}" "${med[tls,srvcpu]}") |
+| client CPU ratio: h2load / ours (≥ 1 means ours is cheaper) | $(ratio "${med[h2c,h2cpu]}" "${med[h2c,clicpu]}") | $(ratio "${med[tls,h2cpu]}" "${med[tls,clicpu]}") |
 
 Raw runs (req/s) — h2c: ${med[h2c,runs]}; TLS: ${med[tls,runs]}.
 <!-- transport:end -->

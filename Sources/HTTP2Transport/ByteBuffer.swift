@@ -1,10 +1,14 @@
+// Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
+// each instance is touched by one event-loop thread only and no access overlaps another, so
+// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+
 /// A growable byte buffer with a read cursor, for the I/O paths (socket → TLS → nghttp2 and
 /// back). Reuses its storage; compacts lazily. Not thread-safe: owned by one connection.
 final class ByteBuffer {
-    private(set) var storage: UnsafeMutableRawPointer
-    private(set) var capacity: Int
-    private(set) var readIndex = 0
-    private(set) var writeIndex = 0
+    @exclusivity(unchecked) private(set) var storage: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private(set) var capacity: Int
+    @exclusivity(unchecked) private(set) var readIndex = 0
+    @exclusivity(unchecked) private(set) var writeIndex = 0
 
     init(capacity: Int = 16 * 1024) {
         self.capacity = max(capacity, 64)

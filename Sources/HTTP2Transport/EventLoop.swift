@@ -4,6 +4,9 @@ import Glibc
 import Synchronization
 internal import CPushShims
 
+// Loop-thread-only stored properties in this file are `@exclusivity(unchecked)`: one thread
+// touches them and no access overlaps another, so dynamic exclusivity checks buy nothing.
+
 /// Something registered with an event loop for readiness events on a file descriptor.
 /// Called on the loop's thread only.
 protocol LoopHandler: AnyObject {
@@ -42,10 +45,10 @@ public final class EventLoop: @unchecked Sendable {
     public let index: Int
 
     // Loop-thread-only state.
-    private var handlers: [Int32: any LoopHandler] = [:]
-    private var dirty: [any LoopHandler] = []
-    private var timers: [(due: UInt64, id: UInt64, callback: () -> Void)] = []
-    private var nextTimerID: UInt64 = 1
+    @exclusivity(unchecked) private var handlers: [Int32: any LoopHandler] = [:]
+    @exclusivity(unchecked) private var dirty: [any LoopHandler] = []
+    @exclusivity(unchecked) private var timers: [(due: UInt64, id: UInt64, callback: () -> Void)] = []
+    @exclusivity(unchecked) private var nextTimerID: UInt64 = 1
     /// Shared by every connection on this loop: a read is consumed before the next one.
     let readScratch = ReadScratch()
 

@@ -3,6 +3,9 @@ import Glibc
 #endif
 import Synchronization
 
+// Loop-thread-only stored properties in this file are `@exclusivity(unchecked)`: one thread
+// touches them and no access overlaps another, so dynamic exclusivity checks buy nothing.
+
 /// Where and how a client connects.
 public struct HTTP2ClientConfiguration: Sendable {
     /// Host name or address.
@@ -157,13 +160,13 @@ final class ClientDriver: SocketConnection {
     let tlsContext: TLSContext?
     let onCompletions: HTTP2CompletionHandler
     weak var owner: HTTP2ClientConnection?
-    var onClose: (@Sendable (HTTP2ClientConnection, HTTP2TransportError?) -> Void)?
-    private var core: HTTP2ClientCore?
-    private var early: [HTTP2Request] = []
-    private var connected = false
-    private var tickTimer: UInt64?
-    private var finished = false
-    private var strongOwner: HTTP2ClientConnection?
+    @exclusivity(unchecked) var onClose: (@Sendable (HTTP2ClientConnection, HTTP2TransportError?) -> Void)?
+    @exclusivity(unchecked) private var core: HTTP2ClientCore?
+    @exclusivity(unchecked) private var early: [HTTP2Request] = []
+    @exclusivity(unchecked) private var connected = false
+    @exclusivity(unchecked) private var tickTimer: UInt64?
+    @exclusivity(unchecked) private var finished = false
+    @exclusivity(unchecked) private var strongOwner: HTTP2ClientConnection?
 
     init(loop: EventLoop, configuration: HTTP2ClientConfiguration, tlsContext: TLSContext?,
          onCompletions: @escaping HTTP2CompletionHandler) {

@@ -26,7 +26,7 @@ public final class HTTP2HeaderBlock: @unchecked Sendable {
             n.withUnsafeBytes { (storage + offset).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage), byteCount: n.count) }
             let vo = offset + n.count
             v.withUnsafeBytes { (storage + vo).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage), byteCount: v.count) }
-            let flags = sensitive.contains(f.name) ? UInt8(NGHTTP2_NV_FLAG_NO_INDEX.rawValue) : 0
+            let flags = (f.neverIndex || sensitive.contains(f.name)) ? UInt8(NGHTTP2_NV_FLAG_NO_INDEX.rawValue) : 0
             t.append((offset, n.count, vo, v.count, flags))
             offset = vo + v.count
         }

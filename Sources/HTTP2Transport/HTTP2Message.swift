@@ -5,11 +5,24 @@ public struct HTTP2HeaderField: Sendable, Hashable {
     public var name: String
     /// Header value.
     public var value: String
+    /// Never add this field to the HPACK dynamic table. Use it for values that are unique per
+    /// message (`apns-id`) or secret: indexing them only churns the table on both sides.
+    public var neverIndex: Bool
 
     /// Creates a header field.
-    public init(_ name: String, _ value: String) {
+    public init(_ name: String, _ value: String, neverIndex: Bool = false) {
         self.name = name
         self.value = value
+        self.neverIndex = neverIndex
+    }
+
+    /// Fields are equal when name and value are; `neverIndex` is an encoding hint.
+    public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.value == b.value }
+
+    /// Hashes name and value.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(value)
     }
 }
 

@@ -5,6 +5,9 @@ import Dispatch
 public import Logging
 import Synchronization
 
+// Loop-thread-only stored properties in this file are `@exclusivity(unchecked)`: one thread
+// touches them and no access overlaps another, so dynamic exclusivity checks buy nothing.
+
 /// How an `HTTP2Server` listens and serves.
 public struct HTTP2ServerConfiguration: Sendable {
     /// Address to bind (tests: 127.0.0.1).
@@ -189,7 +192,7 @@ final class Listener: LoopHandler {
     let loop: EventLoop
     let fd: Int32
     let server: HTTP2Server  // strong: a running server lives until shutdown(), like its threads
-    private var open = false
+    @exclusivity(unchecked) private var open = false
 
     init(loop: EventLoop, fd: Int32, server: HTTP2Server) {
         self.loop = loop
@@ -220,10 +223,10 @@ final class Listener: LoopHandler {
 final class ServerConnection: SocketConnection {
     let core: HTTP2ServerCore
     let server: HTTP2Server  // strong: a running server lives until shutdown(), like its threads
-    private var finished = false
-    private var dueTimer: UInt64?
-    private var dueAt: UInt64 = 0
-    private var servedReported = 0
+    @exclusivity(unchecked) private var finished = false
+    @exclusivity(unchecked) private var dueTimer: UInt64?
+    @exclusivity(unchecked) private var dueAt: UInt64 = 0
+    @exclusivity(unchecked) private var servedReported = 0
 
     init(loop: EventLoop, core: HTTP2ServerCore, server: HTTP2Server) {
         self.core = core

@@ -1,17 +1,36 @@
 internal import CNGHTTP2
 
-/// One request being received, or a response being sent, on a server connection.
+// Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
+// each instance is touched by one event-loop thread only and no access overlaps another, so
+// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+
+/// One request being received, or a response being sent, on a server connection. Recycled
+/// through a small free list, so a steady stream of requests allocates none of these.
 final class ServerStream {
-    var method = ""
-    var path = ""
-    var authority: String?
-    var scheme: String?
-    var headers: [HTTP2HeaderField] = []
-    var body: [UInt8] = []
-    var bodyTooLarge = false
-    var responseBody: [UInt8] = []
-    var responseOffset = 0
-    var responded = false
+    @exclusivity(unchecked) var method = ""
+    @exclusivity(unchecked) var path = ""
+    @exclusivity(unchecked) var authority: String?
+    @exclusivity(unchecked) var scheme: String?
+    @exclusivity(unchecked) var headers: [HTTP2HeaderField] = []
+    @exclusivity(unchecked) var body: [UInt8] = []
+    @exclusivity(unchecked) var bodyTooLarge = false
+    @exclusivity(unchecked) var responseBody: [UInt8] = []
+    @exclusivity(unchecked) var responseOffset = 0
+    @exclusivity(unchecked) var responded = false
+
+    func reset() {
+        method = ""
+        path = ""
+        authority = nil
+        scheme = nil
+        headers = []
+        headers.reserveCapacity(8)
+        body = []
+        bodyTooLarge = false
+        responseBody = []
+        responseOffset = 0
+        responded = false
+    }
 }
 
 /// The sans-IO server side of one HTTP/2 connection: bytes in, complete requests to the
@@ -22,21 +41,21 @@ final class HTTP2ServerCore: NGHTTP2Session {
     let handler: any HTTP2ServerHandler
     let maxConcurrentStreams: UInt32
     let maxRequestBody: Int
-    private var streams: [Int32: ServerStream] = [:]
-    private var ready: [Int32] = []
-    private var delayed: [(due: UInt64, streamID: Int32, response: HTTP2ServerResponse)] = []
-    private var scratch = HeaderScratch()
-    private var settingsSent = false
+    @exclusivity(unchecked) private var streams: [Int32: ServerStream] = [:]
+    @exclusivity(unchecked) private var ready: [Int32] = []
+    @exclusivity(unchecked) private var delayed: [(due: UInt64, streamID: Int32, response: HTTP2ServerResponse)] = []
+    @exclusivity(unchecked) private var scratch = HeaderScratch()
+    @exclusivity(unchecked) private var settingsSent = false
     /// Set after a `.drop` directive: the driver flushes and closes the socket.
-    private(set) var dropRequested = false
+    @exclusivity(unchecked) private(set) var dropRequested = false
     /// Set after a `.stopReading` directive.
-    private(set) var stopReadingRequested = false
+    @exclusivity(unchecked) private(set) var stopReadingRequested = false
     /// GOAWAY sent; close once every stream is answered.
-    private(set) var isDraining = false
+    @exclusivity(unchecked) private(set) var isDraining = false
     /// Requests answered (stats).
-    private(set) var requestsServed = 0
+    @exclusivity(unchecked) private(set) var requestsServed = 0
     /// Error strings nghttp2 reported (logged by the driver).
-    private(set) var lastError: String?
+    @exclusivity(unchecked) private(set) var lastError: String?
 
     init(connectionID: UInt64, handler: any HTTP2ServerHandler, tls: TLSSession?,
          maxConcurrentStreams: UInt32, maxRequestBody: Int) {
@@ -66,16 +85,18 @@ final class HTTP2ServerCore: NGHTTP2Session {
 
     override func onBeginHeaders(streamID: Int32) -> Int32 {
         if streams[streamID] == nil {
-            let s = ServerStream()
-            s.headers.reserveCapacity(8)
+            let s = freeStreams.popLast() ?? ServerStream()
+            s.reset()
             streams[streamID] = s
             cached = (streamID, s)
         }
         return 0
     }
 
+    @exclusivity(unchecked) private var freeStreams: [ServerStream] = []
+
     /// One-entry cache: a stream's header callbacks arrive back to back.
-    private var cached: (id: Int32, stream: ServerStream)?
+    @exclusivity(unchecked) private var cached: (id: Int32, stream: ServerStream)?
 
     @inline(__always)
     private func stream(_ id: Int32) -> ServerStream? {
@@ -121,7 +142,10 @@ final class HTTP2ServerCore: NGHTTP2Session {
     }
 
     override func onStreamClose(streamID: Int32, errorCode: UInt32) -> Int32 {
-        streams.removeValue(forKey: streamID)
+        if let s = streams.removeValue(forKey: streamID), freeStreams.count < 1024 {
+            s.responseBody = []
+            freeStreams.append(s)
+        }
         if cached?.id == streamID { cached = nil }
         return 0
     }
@@ -181,7 +205,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
         requestsServed += 1
         scratch.reset()
         scratch.add(":status", String(response.status))
-        for h in response.headers { scratch.add(h.name, h.value) }
+        for h in response.headers { scratch.add(h.name, h.value, neverIndex: h.neverIndex) }
         let (nva, count) = scratch.finish()
         if response.body.isEmpty {
             nghttp2_submit_response(session, id, nva, count, nil)
@@ -211,13 +235,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
             eof = true
             return 0
         }
-        let n = min(length, s.responseBody.count - s.responseOffset)
-        s.responseBody.withUnsafeBytes { raw in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + s.responseOffset, byteCount: n)
-        }
-        s.responseOffset += n
-        eof = s.responseOffset == s.responseBody.count
-        return n
+        return NGHTTP2Session.copyBody(s.responseBody, offset: &s.responseOffset, into: buffer, length: length, eof: &eof)
     }
 
     /// Sends GOAWAY; streams up to `lastStreamID` (default: the last one received) finish.

@@ -87,7 +87,7 @@ public final class MockGateway: HTTP2ServerHandler {
         if let recorder = configuration.recorder {
             recorder.record(apnsRecord(request, token: apnsToken(in: request.path), apnsID: apnsID, status: 200, reason: nil))
         }
-        return HTTP2ServerResponse(status: 200, headers: [HTTP2HeaderField("apns-id", apnsID)])
+        return HTTP2ServerResponse(status: 200, headers: [HTTP2HeaderField("apns-id", apnsID, neverIndex: true)])
     }
 
     private func acceptAllFCM(_ request: HTTP2ServerRequest) -> HTTP2ServerResponse {
@@ -188,7 +188,7 @@ public final class MockGateway: HTTP2ServerHandler {
             record.collapseID = headers.collapseID
             recorder.record(record)
         }
-        let idHeader = HTTP2HeaderField("apns-id", apnsID)
+        let idHeader = HTTP2HeaderField("apns-id", apnsID, neverIndex: true)
         guard let reason else {
             return HTTP2ServerResponse(status: 200, headers: [idHeader], delay: delay)
         }

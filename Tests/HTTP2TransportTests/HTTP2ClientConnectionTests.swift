@@ -178,6 +178,51 @@ import Glibc
         }
     }
 
+    @Test func anUnansweredKeepalivePingClosesTheConnection() throws {
+        // The first response tells the server to stop reading: our PING then goes unanswered.
+        final class StallAfterFirst: HTTP2ServerHandler {
+            func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
+                HTTP2ServerResponse(status: 200, directive: .stopReading)
+            }
+        }
+        let server = try HTTP2Server(configuration: .init(threads: 1), handler: StallAfterFirst())
+        defer { server.shutdown(gracePeriod: .milliseconds(10)) }
+        let loop = EventLoop()
+        defer { loop.shutdown() }
+        let collector = CompletionCollector()
+        let conn = try HTTP2ClientConnection(
+            configuration: .init(host: "127.0.0.1", port: server.port, tls: nil,
+                                 pingInterval: .milliseconds(50), pingTimeout: .milliseconds(100)),
+            loop: loop, onCompletions: collector.handler, onClose: collector.onClose)
+        conn.submit(HTTP2Request(path: "/", tag: 1))
+        #expect(collector.wait(for: 1).count == 1)
+        collector.waitForClose()
+        guard case .connectionLost(let reason)? = conn.closeError else {
+            Issue.record("expected connectionLost, got \(String(describing: conn.closeError))")
+            return
+        }
+        #expect(reason.contains("PING"))
+    }
+
+    @Test func answeredKeepalivePingsKeepAnIdleConnectionOpen() throws {
+        let server = try HTTP2Server(configuration: .init(threads: 1), handler: EchoHandler())
+        defer { server.shutdown() }
+        let loop = EventLoop()
+        defer { loop.shutdown() }
+        let collector = CompletionCollector()
+        let conn = try HTTP2ClientConnection(
+            configuration: .init(host: "127.0.0.1", port: server.port, tls: nil,
+                                 pingInterval: .milliseconds(20), pingTimeout: .milliseconds(500)),
+            loop: loop, onCompletions: collector.handler, onClose: collector.onClose)
+        conn.submit(HTTP2Request(path: "/a", tag: 1))
+        #expect(collector.wait(for: 1).count == 1)
+        usleep(300_000)  // many ping intervals of idleness
+        #expect(conn.state == .ready)
+        conn.submit(HTTP2Request(path: "/b", tag: 2))
+        let done = collector.wait(for: 2)
+        #expect(try done.last?.result.get().status == 200)
+    }
+
     @Test func requestsPastTheirDeadlineTimeOut() throws {
         let server = try HTTP2Server(configuration: .init(threads: 1), handler: ConcurrencyProbe(delay: .seconds(20)))
         defer { server.shutdown(gracePeriod: .milliseconds(10)) }
