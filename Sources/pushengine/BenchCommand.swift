@@ -6,8 +6,10 @@ import Glibc
 import Darwin
 #endif
 
-/// `pushengine bench`: end-to-end measurements. `--index-only` builds the installation index
-/// from the deterministic generator and measures it next to a naive reference.
+/// `pushengine bench`: end-to-end measurements. By default, one campaign fanned out to N
+/// generated installations through the engine to a gateway (see `FanOutBench`);
+/// `--index-only` builds the installation index from the deterministic generator and
+/// measures it next to a naive reference.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -52,7 +54,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a summary.")
     var json = false
 
-    @Option(help: "Threads for building, lookups and scans.")
+    @Option(help: "Threads: for building, lookups and scans (--index-only); event-loop threads when sending.")
     var threads: Int = 2
 
     @Option(help: "Token lookups to time.")
