@@ -6,8 +6,10 @@ import Glibc
 import Darwin
 #endif
 
-/// `pushengine bench`: end-to-end measurements. `--index-only` builds the installation index
-/// from the deterministic generator and measures it next to a naive reference.
+/// `pushengine bench`: end-to-end measurements. By default, one campaign fanned out to N
+/// generated installations through the engine to a gateway (see `FanOutBench`);
+/// `--index-only` builds the installation index from the deterministic generator and
+/// measures it next to a naive reference.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -22,10 +24,37 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure the installation index only (build, memory, token lookups, scans).")
     var indexOnly = false
 
+    @Option(help: "Where to send: 'embedded' (a mock gateway in this process, accept-all) or HOST:PORT.")
+    var gateway = "embedded"
+
+    @Flag(help: "h2c with prior knowledge (no TLS).")
+    var plaintext = false
+
+    @Option(help: "CA file to trust for TLS.")
+    var caFile: String?
+
+    @Option(help: "Embedded gateway: certificate chain (PEM) to serve TLS with.")
+    var tlsCert: String?
+
+    @Option(help: "Embedded gateway: private key (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "Embedded gateway: a failure scenario file (validating mode, no auth checks).")
+    var scenario: String?
+
+    @Option(help: "Connections to the gateway.")
+    var connections = 4
+
+    @Option(help: "Streams per connection.")
+    var streams = 100
+
+    @Option(help: "Directory for the daily CSV event files.")
+    var out = "./pushengine-out"
+
     @Flag(help: "Print one JSON object instead of a summary.")
     var json = false
 
-    @Option(help: "Threads for building, lookups and scans.")
+    @Option(help: "Threads: for building, lookups and scans (--index-only); event-loop threads when sending.")
     var threads: Int = 2
 
     @Option(help: "Token lookups to time.")
@@ -35,9 +64,7 @@ struct BenchCommand: ParsableCommand {
     var baselineInstallations: Int?
 
     func validate() throws {
-        guard indexOnly else {
-            throw ValidationError("only --index-only is available so far: sending benchmarks arrive with the delivery engine")
-        }
+        guard connections > 0, streams > 0 else { throw ValidationError("--connections and --streams must be positive") }
         guard installations > 0 else { throw ValidationError("--installations must be positive") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard lookups >= threads else { throw ValidationError("--lookups must be at least --threads") }
@@ -45,6 +72,12 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard indexOnly else {
+            try FanOutBench(installations: installations, seed: seed, gateway: gateway, plaintext: plaintext,
+                            caFile: caFile, tlsCert: tlsCert, tlsKey: tlsKey, scenario: scenario,
+                            connections: connections, streams: streams, threads: threads, out: out, json: json).run()
+            return
+        }
         let options = IndexBenchmark.Options(
             installations: installations, seed: seed, threads: threads, lookups: lookups,
             baselineInstallations: baselineInstallations)
