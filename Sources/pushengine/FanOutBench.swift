@@ -64,7 +64,7 @@ struct FanOutBench {
             DeliveryBenchmark.Options(installations: installations, host: host, port: port, caFile: ca,
                                       connections: connections, streams: streams, loopThreads: threads,
                                       eventDirectory: out, seed: seed),
-            residentBytes: { ProcessMemory.residentBytes() })
+            residentBytes: { ProcessMemory.residentBytes() }, cpuSeconds: { ProcessMemory.cpuSeconds() })
         let csv = CSVCount(directory: out)
         let p = result.progress
         let peak = ProcessMemory.peakResidentBytes()
@@ -74,6 +74,7 @@ struct FanOutBench {
                 ("token_deleted", "\(p.tokensDeleted)"), ("push_error", "\(p.failed)"),
                 ("seconds", String(format: "%.3f", result.seconds)), ("rate", "\(Int(result.perSecond))"),
                 ("index_build_seconds", String(format: "%.3f", result.buildSeconds)),
+                ("campaign_cpu_seconds", String(format: "%.3f", result.campaignCPUSeconds)),
                 ("peak_rss_bytes", "\(peak)"),
                 ("bytes_per_installation", String(format: "%.1f", Double(result.residentBytesBeforeCampaign) / Double(max(installations, 1)))),
                 ("csv_lines", "\(csv.lines)"), ("csv_bytes", "\(csv.bytes)"),
@@ -90,6 +91,7 @@ struct FanOutBench {
         (\(connections) connections x \(streams) streams, \(threads) loop thread\(threads == 1 ? "" : "s"), \
         gateway \(gateway == "embedded" ? "embedded \(ca == nil ? "h2c" : "TLS")" : gateway))
         installations: \(installations) generated, index built in \(String(format: "%.2f", result.buildSeconds))s
+        cpu: \(String(format: "%.2f", result.campaignCPUSeconds))s for the campaign (\(String(format: "%.2f", result.campaignCPUSeconds * 1e6 / Double(max(p.targeted, 1)))) µs per notification, all threads of this process, an embedded gateway included)
         outcomes: \(p.targeted) targeted, \(p.sent) sent, \(p.tokensDeleted) token_deleted, \(p.failed) push_error, \(p.pending) pending
         memory: \(mb(result.residentBytesBeforeCampaign)) MB after the index build, \(mb(peak)) MB peak RSS
         events: \(csv.lines) CSV lines, \(mb(csv.bytes)) MB in \(out) (\(csv.files) file\(csv.files == 1 ? "" : "s"))
@@ -114,7 +116,11 @@ struct CSVCount {
             guard let data = fm.contents(atPath: directory + "/" + rel) else { continue }
             files += 1
             bytes += data.count
-            lines += data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            lines += data.withUnsafeBytes { raw in
+                var n = 0
+                for byte in raw where byte == 0x0A { n += 1 }
+                return n
+            }
         }
     }
 }
