@@ -32,3 +32,28 @@ import Testing
         #expect(error.description.contains("offset 2"))
     }
 }
+
+@Suite struct LogFieldWordScanTests {
+    /// Every forbidden byte at every offset of fields around the 8-byte word size is found,
+    /// at the right offset, by the word-at-a-time scan.
+    @Test(arguments: [UInt8(ascii: ";"), UInt8(ascii: "\""), 0x0D, 0x0A])
+    func forbiddenBytesAreFoundAtEveryOffset(_ bad: UInt8) throws {
+        for length in 1...40 {
+            for offset in 0..<length {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                bytes[offset] = bad
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(throws: EventLogError.self) { _ = try LogField(text, field: "f") }
+                let verdict = bytes.withUnsafeBufferPointer { LogField.check(buffer: $0) }
+                #expect(verdict == .forbiddenByte(bad, offset: offset))
+            }
+        }
+    }
+
+    @Test func cleanFieldsOfAnyLengthPass() throws {
+        for length in 0...64 {
+            let text = String(repeating: "é1-_x", count: length / 5 + 1).prefix(length)
+            #expect((try? LogField(String(text), field: "f")) != nil)
+        }
+    }
+}
