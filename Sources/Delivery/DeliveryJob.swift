@@ -1,6 +1,7 @@
 public import Gateways
 import PushModel
 import Synchronization
+import HTTP2Transport
 
 /// One send (a campaign or a transactional notification) in flight: its template, progress,
 /// cancellation, optional rate, and the waiters for its end.

@@ -2,6 +2,7 @@ public import Gateways
 public import PushIndex
 public import PushModel
 import Synchronization
+import HTTP2Transport
 
 /// Who a transactional notification is for; every list may be empty but not all of them.
 public struct Recipients: Sendable, Hashable {

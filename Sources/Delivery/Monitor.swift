@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import HTTP2Transport
 #endif
 
 /// A mutex with a condition variable, for the few places a thread must wait: a scan thread
@@ -51,22 +52,6 @@ final class Monitor: @unchecked Sendable {
 
     /// Wakes every waiter.
     func broadcast() { pthread_cond_broadcast(condition) }
-}
-
-/// Monotonic time in nanoseconds.
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-}
-
-extension Duration {
-    /// Whole nanoseconds, zero for negative durations.
-    var wholeNanoseconds: UInt64 {
-        let (s, a) = components
-        if s < 0 { return 0 }
-        return UInt64(s) &* 1_000_000_000 &+ UInt64(a / 1_000_000_000)
-    }
 }
 
 /// Starts a detached thread running `body` (scan and timer threads: they block, so they stay

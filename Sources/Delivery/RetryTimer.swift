@@ -1,3 +1,4 @@
+import HTTP2Transport
 /// One thread that runs retries when they are due: a min-heap of (due, action) under a
 /// ``Monitor``. Actions run on the timer thread, outside the lock, in due order.
 final class RetryTimer: Sendable {

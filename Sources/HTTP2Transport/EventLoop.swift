@@ -158,7 +158,7 @@ public final class EventLoop: @unchecked Sendable {
         while !stopped.load(ordering: .relaxed) {
             var timeout: Int32 = 1000
             if let first = timers.first {
-                let now = monotonicNanos()
+                let now = monotonicNanoseconds()
                 timeout = first.due <= now ? 0 : Int32(min(1000, (first.due - now + 999_999) / 1_000_000))
             }
             if !dirty.isEmpty { timeout = 0 }
@@ -201,7 +201,7 @@ public final class EventLoop: @unchecked Sendable {
 
     private func runTimers() {
         guard let first = timers.first else { return }
-        let now = monotonicNanos()
+        let now = monotonicNanoseconds()
         guard first.due <= now else { return }
         var due: [() -> Void] = []
         while let t = timers.first, t.due <= now {

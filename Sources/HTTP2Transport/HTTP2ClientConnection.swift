@@ -181,7 +181,7 @@ final class ClientDriver: SocketConnection {
 
     func start() {
         strongOwner = owner  // keep the public object alive until the connection has closed
-        let now = monotonicNanos()
+        let now = monotonicNanoseconds()
         let authority = configuration.authority ?? configuration.host
         do throws(HTTP2TransportError) {
             var tls: TLSSession?
@@ -212,7 +212,7 @@ final class ClientDriver: SocketConnection {
             finish(error)
             return
         }
-        let deadline = now &+ configuration.connectTimeout.nanoseconds
+        let deadline = now &+ configuration.connectTimeout.wholeNanoseconds
         tickTimer = loop.schedule(at: deadline) { [weak self] in
             guard let self, !self.finished, !(self.core?.isReady ?? false) else { return }
             self.finish(.connectFailed(host: self.configuration.host, port: self.configuration.port,
@@ -222,11 +222,11 @@ final class ClientDriver: SocketConnection {
     }
 
     private func scheduleTick() {
-        loop.schedule(at: monotonicNanos() &+ 50_000_000) { [weak self] in
+        loop.schedule(at: monotonicNanoseconds() &+ 50_000_000) { [weak self] in
             guard let self, !self.finished, let core = self.core else { return }
-            let alive = core.tick(now: monotonicNanos(),
-                                  pingInterval: self.configuration.pingInterval.nanoseconds,
-                                  pingTimeout: self.configuration.pingTimeout.nanoseconds)
+            let alive = core.tick(now: monotonicNanoseconds(),
+                                  pingInterval: self.configuration.pingInterval.wholeNanoseconds,
+                                  pingTimeout: self.configuration.pingTimeout.wholeNanoseconds)
             if !alive {
                 self.finish(.connectionLost(reason: "keepalive PING unanswered for \(self.configuration.pingTimeout)"))
                 return
@@ -286,7 +286,7 @@ final class ClientDriver: SocketConnection {
             return
         }
         if !wasReady && core.isReady { owner?.setState(core.isDraining ? .draining : .ready) }
-        core.noteActivity(monotonicNanos())
+        core.noteActivity(monotonicNanoseconds())
     }
 
     override func afterRead() {

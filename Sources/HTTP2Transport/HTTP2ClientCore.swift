@@ -66,7 +66,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
         self.authority = authority
         self.scheme = tls == nil ? "http" : "https"
         self.localMaxStreams = max(1, maxConcurrentStreams)
-        self.defaultTimeout = defaultTimeout.nanoseconds
+        self.defaultTimeout = defaultTimeout.wholeNanoseconds
         self.lastActivity = now
         if let names = responseHeaderNames {
             let set = Set(names.map { Array($0.utf8) })
@@ -141,7 +141,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
     override func beforeProduce() {
         guard isReady, !isDraining else { return }
         let limit = streamLimit
-        let now = pending.isEmpty ? 0 : monotonicNanos()
+        let now = pending.isEmpty ? 0 : monotonicNanoseconds()
         while streams.count < limit, let r = pending.popFirst() {
             guard nghttp2_session_check_request_allowed(session) != 0 else {
                 isDraining = true
@@ -167,7 +167,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
         if let block = r.headerBlock { scratch.add(block: block) }
         for h in r.headers { scratch.add(h.name, h.value, neverIndex: h.neverIndex) }
         let (nva, count) = scratch.finish()
-        let timeout = r.timeout?.nanoseconds ?? defaultTimeout
+        let timeout = r.timeout?.wholeNanoseconds ?? defaultTimeout
         let stream = freeStreams.popLast() ?? ClientStream()
         stream.reset(tag: r.tag, body: r.body, deadline: now &+ timeout)
         let id: Int32

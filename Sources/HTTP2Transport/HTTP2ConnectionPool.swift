@@ -138,7 +138,7 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
             if delay > configuration.maxBackoff { delay = configuration.maxBackoff }
         }
         let loop = connection.loop
-        let due = monotonicNanos() &+ delay.nanoseconds
+        let due = monotonicNanoseconds() &+ delay.wholeNanoseconds
         loop.execute { [weak self] in
             guard let self else { return }
             loop.schedule(at: due) { [weak self] in

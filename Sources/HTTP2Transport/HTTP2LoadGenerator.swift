@@ -54,7 +54,7 @@ public struct HTTP2LoadGenerator: Sendable {
         var config = connection
         config.maxConcurrentStreams = streamsPerConnection
         config.responseHeaderNames = []
-        let start = monotonicNanos()
+        let start = monotonicNanoseconds()
         var conns: [HTTP2ClientConnection] = []
         let template = self.template
         for i in 0..<connections {
@@ -77,7 +77,7 @@ public struct HTTP2LoadGenerator: Sendable {
             if n > 0 { c.submit(Array(repeating: template, count: n)) }
         }
         state.done.wait()
-        let seconds = Double(monotonicNanos() - start) / 1e9
+        let seconds = Double(monotonicNanoseconds() - start) / 1e9
         for c in conns { c.close() }
         return state.result(seconds: seconds)
     }

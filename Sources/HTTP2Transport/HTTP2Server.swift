@@ -137,8 +137,8 @@ public final class HTTP2Server: @unchecked Sendable {
         for c in connections.withLock({ Array($0.values) }) {
             c.value.loop.execute(with: c.value) { $0.startDraining() }
         }
-        let deadline = monotonicNanos() &+ gracePeriod.nanoseconds
-        while monotonicNanos() < deadline && connections.withLock({ !$0.isEmpty }) {
+        let deadline = monotonicNanoseconds() &+ gracePeriod.wholeNanoseconds
+        while monotonicNanoseconds() < deadline && connections.withLock({ !$0.isEmpty }) {
             usleep(2_000)
         }
         let remaining = connections.withLock { Array($0.values) }
@@ -276,7 +276,7 @@ final class ServerConnection: SocketConnection {
             dueTimer = loop.schedule(at: due) { [weak self] in
                 guard let self else { return }
                 self.dueTimer = nil
-                self.core.fireDue(now: monotonicNanos())
+                self.core.fireDue(now: monotonicNanoseconds())
                 self.flush()
             }
         }

@@ -177,7 +177,7 @@ final class HTTP2ServerCore: NGHTTP2Session {
                 }
             }
             if let delay = response.delay, delay > .zero {
-                delayed.append((monotonicNanos() &+ delay.nanoseconds, id, response))
+                delayed.append((monotonicNanoseconds() &+ delay.wholeNanoseconds, id, response))
             } else {
                 respond(id, response)
             }

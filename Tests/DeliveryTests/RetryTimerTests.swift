@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Delivery
+import HTTP2Transport
 
 @Suite struct RetryTimerTests {
     @Test func actionsRunInDueOrderAndStopRunsWhatIsLeft() {

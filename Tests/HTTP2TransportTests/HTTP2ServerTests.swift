@@ -58,7 +58,7 @@ func oneRequest(port: Int, tls: TLSClientConfiguration? = nil) throws -> Int? {
         defer { server.shutdown(gracePeriod: .milliseconds(50)) }
         // Build valid requests with the sans-IO client, then never read the answers.
         let core = HTTP2ClientCore(tls: nil, authority: "x", maxConcurrentStreams: 100,
-                                   defaultTimeout: .seconds(60), responseHeaderNames: nil, now: monotonicNanos())
+                                   defaultTimeout: .seconds(60), responseHeaderNames: nil, now: monotonicNanoseconds())
         let raw = try RawClient(port: server.port)
         let out = ByteBuffer()
         try core.produce(into: out)            // preface + SETTINGS

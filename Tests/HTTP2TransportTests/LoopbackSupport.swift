@@ -22,14 +22,14 @@ final class CompletionCollector: Sendable {
     /// timing assertion: the caller checks the count afterwards).
     @discardableResult
     func wait(for count: Int, limit: Duration = .seconds(30)) -> [HTTP2Completion] {
-        let end = monotonicNanos() + limit.nanoseconds
-        while items.withLock({ $0.count }) < count && monotonicNanos() < end { usleep(1000) }
+        let end = monotonicNanoseconds() + limit.wholeNanoseconds
+        while items.withLock({ $0.count }) < count && monotonicNanoseconds() < end { usleep(1000) }
         return completions
     }
 
     func waitForClose(limit: Duration = .seconds(30)) {
-        let end = monotonicNanos() + limit.nanoseconds
-        while closes.withLock({ $0.isEmpty }) && monotonicNanos() < end { usleep(1000) }
+        let end = monotonicNanoseconds() + limit.wholeNanoseconds
+        while closes.withLock({ $0.isEmpty }) && monotonicNanoseconds() < end { usleep(1000) }
     }
 }
 

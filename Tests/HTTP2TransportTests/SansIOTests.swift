@@ -42,7 +42,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
         serverTLS = try TLSSession(context: sctx, peerHost: nil)
     }
     let client = HTTP2ClientCore(tls: clientTLS, authority: "localhost", maxConcurrentStreams: 1000,
-                                 defaultTimeout: .seconds(10), responseHeaderNames: nil, now: monotonicNanos())
+                                 defaultTimeout: .seconds(10), responseHeaderNames: nil, now: monotonicNanoseconds())
     let server = HTTP2ServerCore(connectionID: 1, handler: handler, tls: serverTLS,
                                  maxConcurrentStreams: maxStreams, maxRequestBody: 1 << 16)
     return (client, server)
@@ -198,7 +198,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
         let c2s = ByteBuffer()
         try client.produce(into: c2s)  // sent, never answered
         _ = server
-        #expect(client.tick(now: monotonicNanos() + 10_000_000_000, pingInterval: 0, pingTimeout: 0))
+        #expect(client.tick(now: monotonicNanoseconds() + 10_000_000_000, pingInterval: 0, pingTimeout: 0))
         let done = client.takeCompletions()
         #expect(done.count == 1)
         if case .failure(.timeout) = done.first?.result {} else { Issue.record("expected timeout") }
