@@ -35,12 +35,11 @@ let epollRdHup = UInt32(EPOLLRDHUP.rawValue)
 public final class EventLoop: @unchecked Sendable {
     private let epfd: Int32
     private let wakeFD: Int32
-    private let tasks = Mutex<[@Sendable () -> Void]>([])
+    private let tasks = Locked<[@Sendable () -> Void]>([])
     private let wakePending = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private var threadID = pthread_t()
     private let started = Atomic<Bool>(false)
-    private let exited = Mutex<Bool>(false)
     /// Index of this loop in its group (diagnostics).
     public let index: Int
 
@@ -186,7 +185,6 @@ public final class EventLoop: @unchecked Sendable {
         // Drain remaining tasks so nothing submitted is silently lost.
         runTasks()
         runFlushes()
-        exited.withLock { $0 = true }
     }
 
     private func runTasks() {

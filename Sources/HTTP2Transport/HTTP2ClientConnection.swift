@@ -77,12 +77,12 @@ public final class HTTP2ClientConnection: @unchecked Sendable {
     public let loop: EventLoop
     /// The configuration it was made with.
     public let configuration: HTTP2ClientConfiguration
-    private let inbox = Mutex<[HTTP2Request]>([])
+    private let inbox = Locked<[HTTP2Request]>([])
     private let inboxScheduled = Atomic<Bool>(false)
     private let stateValue = Atomic<Int>(State.connecting.rawValue)
     private let loadValue = Atomic<Int>(0)
     private let peakStreams = Atomic<Int>(0)
-    private let closeReason = Mutex<HTTP2TransportError?>(nil)
+    private let closeReason = Locked<HTTP2TransportError?>(nil)
     private let driver: ClientDriver
 
     /// Creates the connection and starts connecting on `loop`.

@@ -40,10 +40,10 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
         var failures: Int
         var replacing: Bool
     }
-    private let slots: Mutex<[Slot]>
+    private let slots: Locked<[Slot]>
     private let closed = Atomic<Bool>(false)
     private let replacements = Atomic<Int>(0)
-    private let lastError = Mutex<HTTP2TransportError?>(nil)
+    private let lastError = Locked<HTTP2TransportError?>(nil)
 
     /// Creates the pool and starts connecting.
     public init(configuration: HTTP2ConnectionPoolConfiguration, group: EventLoopGroup,
@@ -51,7 +51,7 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
         self.configuration = configuration
         self.group = group
         self.onCompletions = onCompletions
-        slots = Mutex(Array(repeating: Slot(connection: nil, failures: 0, replacing: false), count: configuration.connections))
+        slots = Locked(Array(repeating: Slot(connection: nil, failures: 0, replacing: false), count: configuration.connections))
         for i in 0..<configuration.connections {
             try open(slot: i)
         }

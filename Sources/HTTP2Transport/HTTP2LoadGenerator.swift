@@ -84,7 +84,7 @@ public struct HTTP2LoadGenerator: Sendable {
 }
 
 private final class ConnectionBox: Sendable {
-    let connection = Mutex<HTTP2ClientConnection?>(nil)
+    let connection = Locked<HTTP2ClientConnection?>(nil)
 }
 
 private final class LoadState: Sendable {
@@ -92,7 +92,7 @@ private final class LoadState: Sendable {
     let remaining: Atomic<Int>
     let completed = Atomic<Int>(0)
     let done = DispatchSemaphore(value: 0)
-    let tally = Mutex<(ok: Int, failed: Int, statuses: [Int: Int], firstError: HTTP2TransportError?)>((0, 0, [:], nil))
+    let tally = Locked<(ok: Int, failed: Int, statuses: [Int: Int], firstError: HTTP2TransportError?)>((0, 0, [:], nil))
 
     init(total: Int) {
         self.total = total

@@ -68,8 +68,8 @@ public final class HTTP2Server: @unchecked Sendable {
     private let logger: Logger
     private let group: EventLoopGroup
     private let tlsContext: TLSContext?
-    private let listeners = Mutex<[LoopBound<Listener>]>([])
-    private let connections = Mutex<[UInt64: LoopBound<ServerConnection>]>([:])
+    private let listeners = Locked<[LoopBound<Listener>]>([])
+    private let connections = Locked<[UInt64: LoopBound<ServerConnection>]>([:])
     private let nextConnectionID = Atomic<UInt64>(1)
     fileprivate let accepted = Atomic<Int>(0)
     fileprivate let served = Atomic<Int>(0)
