@@ -7,7 +7,7 @@ import Glibc
 
 /// Records which connection served each request.
 final class ConnectionRecorder: HTTP2ServerHandler {
-    let byConnection = Mutex<[UInt64: Int]>([:])
+    let byConnection = Locked<[UInt64: Int]>([:])
     let dropEvery: Int
     let count = Atomic<Int>(0)
     init(dropEvery: Int = 0) { self.dropEvery = dropEvery }

@@ -7,8 +7,8 @@ import Glibc
 
 /// Collects completions from loop threads; lets a test wait (bounded) for a count.
 final class CompletionCollector: Sendable {
-    private let items = Mutex<[HTTP2Completion]>([])
-    private let closes = Mutex<[HTTP2TransportError?]>([])
+    private let items = Locked<[HTTP2Completion]>([])
+    private let closes = Locked<[HTTP2TransportError?]>([])
 
     var handler: HTTP2CompletionHandler { { batch in self.items.withLock { $0.append(contentsOf: batch) } } }
     var onClose: @Sendable (HTTP2ClientConnection, HTTP2TransportError?) -> Void {
@@ -35,7 +35,7 @@ final class CompletionCollector: Sendable {
 
 /// Counts the most streams a server ever had open at once, and answers like `EchoHandler`.
 final class ConcurrencyProbe: HTTP2ServerHandler {
-    private let state = Mutex<(open: Int, peak: Int)>((0, 0))
+    private let state = Locked<(open: Int, peak: Int)>((0, 0))
     let delay: Duration?
     init(delay: Duration? = nil) { self.delay = delay }
     func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {

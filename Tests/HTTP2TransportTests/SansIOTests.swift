@@ -87,7 +87,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
 
     @Test func headerBlockFieldsArriveAfterPseudoHeadersAndBeforeRequestHeaders() throws {
         final class Capture: HTTP2ServerHandler {
-            let seen = Mutex<[HTTP2ServerRequest]>([])
+            let seen = Locked<[HTTP2ServerRequest]>([])
             func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
                 seen.withLock { $0.append(request) }
                 return HTTP2ServerResponse(status: 200)
