@@ -62,7 +62,7 @@ public final class APNsProviderTokenCache: Sendable {
         var forced = false
         var issued = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates the cache; the first token is signed on first use.
     public init(credentials: APNsTokenCredentials, clock: WallClock = .system,

@@ -87,10 +87,10 @@ public final class APNsSendTemplate: GatewaySendTemplate {
 
 /// The current header block and the credential generation it carries.
 final class HeaderBlockCache: Sendable {
-    private let state: Mutex<(generation: UInt64, block: HTTP2HeaderBlock)>
+    private let state: Locked<(generation: UInt64, block: HTTP2HeaderBlock)>
 
     init(generation: UInt64, block: HTTP2HeaderBlock) {
-        state = Mutex((generation, block))
+        state = Locked((generation, block))
     }
 
     var current: (block: HTTP2HeaderBlock, generation: UInt64) {

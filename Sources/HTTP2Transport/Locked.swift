@@ -3,20 +3,22 @@ import Synchronization
 import Glibc
 #endif
 
-/// A `Mutex` in a class, announcing its critical sections to ThreadSanitizer.
+/// A `Mutex` in a class, announcing its critical sections to ThreadSanitizer. Used by the
+/// transport and the layers above it for state shared between threads.
 ///
 /// On Linux a contended `Mutex` is handed over by the kernel (a priority-inheritance futex),
 /// which TSan cannot see: without the annotations it reports the lock's own users as racing
 /// (the delivery engine's TSan runs did). The runtime's entry points are looked up once; in
 /// normal builds they are absent and each annotation is one predictable branch.
-final class Locked<State: ~Copyable>: Sendable {
+public final class Locked<State: ~Copyable>: Sendable {
     private let mutex: Mutex<State>
 
-    init(_ state: consuming sending State) { mutex = Mutex(state) }
+    /// Creates the lock around `state`.
+    public init(_ state: consuming sending State) { mutex = Mutex(state) }
 
     /// Runs `body` with the state, holding the lock.
     @inline(__always)
-    func withLock<Result: ~Copyable, E: Error>(_ body: (inout sending State) throws(E) -> sending Result) throws(E) -> sending Result {
+    public func withLock<Result: ~Copyable, E: Error>(_ body: (inout sending State) throws(E) -> sending Result) throws(E) -> sending Result {
         try mutex.withLock { (state: inout sending State) throws(E) -> sending Result in
             ThreadSanitizerHooks.acquire(self)
             defer { ThreadSanitizerHooks.release(self) }
