@@ -42,9 +42,11 @@ let package = Package(
         ),
 
         // Layer 1.
+        .target(name: "PushSync", swiftSettings: strict),
         .target(
             name: "HTTP2Transport",
             dependencies: [
+                "PushSync",
                 "CNGHTTP2", "COpenSSL", "CPushShims",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -53,7 +55,7 @@ let package = Package(
         .target(name: "PushModel", swiftSettings: strict),
 
         // Layer 2.
-        .target(name: "PushIndex", dependencies: ["PushModel"], swiftSettings: strict),
+        .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
         .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
 
         // Gateways uses HTTP2Transport only for its public Crypto and request/header-block types.
@@ -98,7 +100,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport"], swiftSettings: strict),
+        .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync"], swiftSettings: strict),
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
         .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),

@@ -1,5 +1,6 @@
 public import HTTP2Transport
 import Synchronization
+import PushSync
 
 /// What APNs token authentication needs: the `.p8` signing key, its key ID and the team ID.
 public struct APNsTokenCredentials: Sendable {

@@ -1,5 +1,6 @@
 public import HTTP2Transport
 public import PushModel
+import PushSync
 import Synchronization
 
 /// Everything a gateway needs to turn targets of one send into requests, and answers into

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PushSync
 import Synchronization
 internal import CPushShims
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PushSync
 import Synchronization
 
 // Loop-thread-only stored properties in this file are `@exclusivity(unchecked)`: one thread

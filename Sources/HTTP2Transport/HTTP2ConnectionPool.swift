@@ -1,4 +1,5 @@
 import Synchronization
+import PushSync
 
 /// Settings of a connection pool to one origin.
 public struct HTTP2ConnectionPoolConfiguration: Sendable {

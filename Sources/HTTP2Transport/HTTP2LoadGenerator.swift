@@ -1,4 +1,5 @@
 import Dispatch
+import PushSync
 import Synchronization
 
 /// A closed-loop HTTP/2 load generator, the transport's equivalent of `h2load -n N -c C -m M`:

@@ -1,25 +1,7 @@
 public import PushModel
 import Synchronization
+import PushSync
 
-/// A piece of state behind its own lock: one shard.
-final class Locked<State: ~Copyable>: Sendable {
-    let mutex: Mutex<State>
-    init(_ state: consuming sending State) { mutex = Mutex(state) }
-
-    /// Runs `body` with the state, holding the lock.
-    ///
-    /// Under ThreadSanitizer the critical section is also announced to it: on Linux a
-    /// contended `Mutex` is handed over by the kernel (priority-inheritance futex), which
-    /// TSan cannot see, so without the annotation it reports the lock's own users as racing.
-    @inline(__always)
-    func withLock<Result: ~Copyable, E: Error>(_ body: (inout sending State) throws(E) -> sending Result) throws(E) -> sending Result {
-        try mutex.withLock { (state: inout sending State) throws(E) -> sending Result in
-            ThreadSanitizer.acquire(self)
-            defer { ThreadSanitizer.release(self) }
-            return try body(&state)
-        }
-    }
-}
 
 /// Custom audiences by name. Guarded by its own lock, never held with another.
 struct AudienceStore: Sendable {

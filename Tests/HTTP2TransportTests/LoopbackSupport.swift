@@ -1,6 +1,7 @@
 import Synchronization
 import Dispatch
 @testable import HTTP2Transport
+import PushSync
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import Testing
 import Synchronization
 @testable import HTTP2Transport
+import PushSync
 
 /// A handler that echoes the request back: status 200, `x-path`, the body reversed.
 struct EchoHandler: HTTP2ServerHandler {

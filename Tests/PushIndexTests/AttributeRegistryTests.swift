@@ -63,7 +63,7 @@ import PushModel
             }
         }
         #expect(index.attributes(for: try CustomID("u7")) == [tier: .string("tier-299-7"), age: .int(299)])
-        let garbage = index.keyShards[0].mutex.withLock { $0.attributeGarbage }
+        let garbage = index.keyShards[0].withLock { $0.attributeGarbage }
         #expect(garbage < 300 * 40 * 2)
         #expect(index.invariantViolations() == [])
     }

@@ -3,8 +3,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// A `Mutex` in a class, announcing its critical sections to ThreadSanitizer. Used by the
-/// transport and the layers above it for state shared between threads.
+/// A `Mutex` in a class, announcing its critical sections to ThreadSanitizer. The one lock
+/// type for state shared between threads in the index, the transport and the layers above.
 ///
 /// On Linux a contended `Mutex` is handed over by the kernel (a priority-inheritance futex),
 /// which TSan cannot see: without the annotations it reports the lock's own users as racing
