@@ -22,6 +22,17 @@ public enum GatewayOrigin: Sendable, Hashable {
     }
 }
 
+extension GatewayOrigin {
+    /// TLS for connections to this origin: the system trust store for Apple's and Google's
+    /// hosts; for `.custom`, the given CA file, or nil (h2c) when TLS is off.
+    var clientTLS: TLSClientConfiguration? {
+        if case .custom(_, _, let useTLS, let caFile) = self {
+            return useTLS ? TLSClientConfiguration(caFile: caFile) : nil
+        }
+        return TLSClientConfiguration()
+    }
+}
+
 /// How the engine authenticates to APNs.
 public enum APNsAuthentication: Sendable {
     /// Provider tokens (ES256 JWT from a `.p8` key): one token per key, shared, renewed after ~50 min.
@@ -62,10 +73,7 @@ public struct APNsConfiguration: Sendable {
     /// The connection pool configuration these settings describe.
     func poolConfiguration() -> HTTP2ConnectionPoolConfiguration {
         let (host, port) = origin.address
-        var tls: TLSClientConfiguration? = TLSClientConfiguration()
-        if case .custom(_, _, let useTLS, let caFile) = origin {
-            tls = useTLS ? TLSClientConfiguration(caFile: caFile) : nil
-        }
+        var tls = origin.clientTLS
         if case .certificate(let cert, let key) = authentication {
             tls?.certificateFile = cert
             tls?.privateKeyFile = key
@@ -109,10 +117,7 @@ public struct FCMConfiguration: Sendable {
 
     func poolConfiguration() -> HTTP2ConnectionPoolConfiguration {
         let (host, port) = origin.address
-        var tls: TLSClientConfiguration? = TLSClientConfiguration()
-        if case .custom(_, _, let useTLS, let caFile) = origin {
-            tls = useTLS ? TLSClientConfiguration(caFile: caFile) : nil
-        }
+        let tls = origin.clientTLS
         let connection = HTTP2ClientConfiguration(
             host: host, port: port, tls: tls, maxConcurrentStreams: maxConcurrentStreams,
             requestTimeout: requestTimeout, responseHeaderNames: ["retry-after"])
