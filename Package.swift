@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Layer 0: C. Only HTTP2Transport imports these.
@@ -67,6 +68,7 @@ let package = Package(
             dependencies: [
                 "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
@@ -85,6 +87,7 @@ let package = Package(
             dependencies: [
                 "Delivery", "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
@@ -96,6 +99,7 @@ let package = Package(
                 "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
