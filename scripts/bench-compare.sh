@@ -83,16 +83,17 @@ printf '{"aps":{"alert":{"title":"Bench","body":"hello"}}}' > "$work/payload.jso
 token=$(printf 'ab%.0s' $(seq 1 32))
 jwt="bearer eyJhbGciOiJFUzI1NiIsImtpZCI6IkJFTkNIS0VZMDEifQ.eyJpc3MiOiJCRU5DSFRFQU0xIiwiaWF0IjoxNzY0MzkwNDAwfQ.$(printf 'A%.0s' $(seq 1 86))"
 
-h2load_rate() {  # N C M T -> req/s
+h2load_rate() {  # N C M T -> "req/s client-CPU-µs/request"
   local n="$1" c="$2" m="$3" t="$4" out
   [ "$t" -gt "$c" ] && t="$c"
-  out=$(h2load -n "$n" -c "$c" -m "$m" -t "$t" -d "$work/payload.json" -H "apns-topic: com.example.app" \
+  out=$(/usr/bin/time -f 'h2load-cpu %U %S' h2load -n "$n" -c "$c" -m "$m" -t "$t" -d "$work/payload.json" -H "apns-topic: com.example.app" \
         -H "apns-push-type: alert" -H "authorization: $jwt" "https://127.0.0.1:$port/3/device/$token" 2>&1)
   grep -q "$n succeeded" <<<"$out" || { echo "bench-compare: h2load did not fully succeed" >&2; grep -E 'requests:' <<<"$out" >&2; return 1; }
-  sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out"
+  echo "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")" \
+       "$(awk -v n="$n" '/^h2load-cpu/ {printf "%.2f", ($2 + $3) * 1e6 / n}' <<<"$out")"
 }
 
-bench_run() {  # N C M T -> "rate wall peak_rss_bytes"
+bench_run() {  # N C M T -> "rate wall peak_rss_bytes p50_ms p99_ms campaign-CPU-µs/notification"
   local n="$1" c="$2" m="$3" t="$4" out json
   out="$work/bench-out"
   rm -rf "$out"
@@ -107,7 +108,7 @@ t = open(sys.argv[3]).read().split()
 assert j["sent"] == n and j["targeted"] == n, "bench run incomplete: %s" % j
 wall, maxrss_kb = float(t[t.index("time") + 1]), int(t[t.index("time") + 2])
 print(j["rate"], wall, max(j["peak_rss_bytes"], maxrss_kb * 1024), j["latency_ms"]["p50"] if "latency_ms" in j else "-",
-      j["latency_ms"]["p99"] if "latency_ms" in j else "-")
+      j["latency_ms"]["p99"] if "latency_ms" in j else "-", "%.2f" % (j["campaign_cpu_seconds"] * 1e6 / n))
 PY
 }
 
@@ -117,16 +118,17 @@ aioapns_rate() {  # N C M -> rate
 }
 
 rounds_tsv="$work/rounds.tsv"
-printf 'installations\tround\th2load_rate\tbench_rate\tbench_wall\tbench_peak_rss\tbench_p50_ms\tbench_p99_ms\taioapns_rate\n' > "$rounds_tsv"
+printf 'installations\tround\th2load_rate\th2load_cpu_us\tbench_rate\tbench_cpu_us\tbench_wall\tbench_peak_rss\tbench_p50_ms\tbench_p99_ms\taioapns_rate\n' > "$rounds_tsv"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $sizes; do
   for round in $(seq 1 "$rounds"); do
-    h=$(h2load_rate "$n" "$connections" "$streams" "$threads")
-    read -r b wall rss p50 p99 <<<"$(bench_run "$n" "$connections" "$streams" "$threads")"
+    read -r h hcpu <<<"$(h2load_rate "$n" "$connections" "$streams" "$threads")"
+    read -r b wall rss p50 p99 bcpu <<<"$(bench_run "$n" "$connections" "$streams" "$threads")"
     a=$(aioapns_rate "$aioapns_n" "$connections" "$streams")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$round" "$h" "$b" "$wall" "$rss" "$p50" "$p99" "$a" >> "$rounds_tsv"
-    printf 'N=%-9s round %s  h2load %9.0f req/s  bench %9.0f/s (%.2f)  wall %6.1f s  peak RSS %5d MB  aioapns %6.0f/s  (load %s)\n' \
-      "$n" "$round" "$h" "$b" "$(awk -v a="$b" -v b="$h" 'BEGIN{print a/b}')" "$wall" "$((rss / 1048576))" "$a" \
+    [ -n "$h" ] && [ -n "$b" ] && [ -n "$a" ] || { echo "bench-compare: a round failed" >&2; exit 1; }
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$round" "$h" "$hcpu" "$b" "$bcpu" "$wall" "$rss" "$p50" "$p99" "$a" >> "$rounds_tsv"
+    printf 'N=%-9s round %s  h2load %9.0f req/s (%s µs CPU/req)  bench %9.0f/s (%.2f; %s µs CPU/req; p50 %s p99 %s ms)  wall %6.1f s  peak RSS %5d MB  aioapns %6.0f/s  (load %s)\n' \
+      "$n" "$round" "$h" "$hcpu" "$b" "$(awk -v a="$b" -v b="$h" 'BEGIN{print a/b}')" "$bcpu" "$p50" "$p99" "$wall" "$((rss / 1048576))" "$a" \
       "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
@@ -137,8 +139,9 @@ if [ "$do_sweep" = 1 ]; then
   for round in $(seq 1 "$sweep_rounds"); do
     for point in $sweep_points; do
       c="${point%x*}"; m="${point#*x}"
-      h=$(h2load_rate "$sweep_n" "$c" "$m" "$threads")
+      read -r h _ <<<"$(h2load_rate "$sweep_n" "$c" "$m" "$threads")"
       read -r b _ <<<"$(bench_run "$sweep_n" "$c" "$m" "$threads")"
+      [ -n "$h" ] && [ -n "$b" ] || { echo "bench-compare: a sweep point failed" >&2; exit 1; }
       printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$m" "$round" "$h" "$b" >> "$sweep_tsv"
       printf 'sweep round %s  %3s x %-4s h2load %9.0f req/s  bench %9.0f/s (%.2f)\n' "$round" "$c" "$m" "$h" "$b" \
         "$(awk -v a="$b" -v b="$h" 'BEGIN{print a/b}')"

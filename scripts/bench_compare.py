@@ -96,8 +96,9 @@ def report(args):
     for r in rounds:
         by_n.setdefault(int(r["installations"]), []).append(r)
     table = ["| installations | h2load req/s | bench notifications/s | bench / h2load | per-round ratios "
-             "| aioapns notifications/s (sample) | bench / aioapns | bench wall s (whole process) | bench peak RSS |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| aioapns notifications/s (sample) | bench / aioapns | client CPU µs/request (h2load / bench) "
+             "| bench latency p50 / p99 ms | bench wall s (whole process) | bench peak RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = {}
     for n in sorted(by_n):
         rs = by_n[n]
@@ -106,14 +107,19 @@ def report(args):
         ai = [float(r["aioapns_rate"]) for r in rs if r.get("aioapns_rate") not in (None, "", "-")]
         wall = [float(r["bench_wall"]) for r in rs]
         rss = [int(r["bench_peak_rss"]) for r in rs]
+        hcpu = statistics.median(float(r["h2load_cpu_us"]) for r in rs)
+        bcpu = statistics.median(float(r["bench_cpu_us"]) for r in rs)
+        p50 = [float(r["bench_p50_ms"]) for r in rs if r["bench_p50_ms"] not in ("", "-")]
+        p99 = [float(r["bench_p99_ms"]) for r in rs if r["bench_p99_ms"] not in ("", "-")]
+        lat = "%.2f / %.2f" % (statistics.median(p50), statistics.median(p99)) if p50 and p99 else "–"
         mh, mb = statistics.median(h2), statistics.median(be)
         ma = statistics.median(ai) if ai else None
         per = ", ".join("%.2f" % (b / h) for b, h in zip(be, h2))
         summary[n] = dict(h2=mh, bench=mb, aio=ma, wall=statistics.median(wall), wall_max=max(wall), rss=max(rss),
                           ratio=mb / mh, aio_ratio=(mb / ma if ma else None), rounds=len(rs))
-        table.append("| {} | {} | {} | **{:.2f}** | {} | {} | {} | {:.1f} (max {:.1f}) | {:.0f} MB |".format(
+        table.append("| {} | {} | {} | **{:.2f}** | {} | {} | {} | {:.2f} / {:.2f} | {} | {:.1f} (max {:.1f}) | {:.0f} MB |".format(
             fmt_int(n), fmt_int(mh), fmt_int(mb), mb / mh, per,
-            fmt_int(ma) if ma else "–", "**%.0f×**" % (mb / ma) if ma else "–",
+            fmt_int(ma) if ma else "–", "**%.0f×**" % (mb / ma) if ma else "–", hcpu, bcpu, lat,
             statistics.median(wall), max(wall), max(rss) / 1048576))
 
     # Targets.
