@@ -1,8 +1,10 @@
 import Testing
-import Synchronization
+import PushSync
 @testable import PushIndex
 import PushModel
 
+/// Callbacks run on several threads: results are gathered behind `Locked` (TSan-visible),
+/// not a bare `Mutex`, so the thread-sanitizer run sees their ordering.
 @Suite struct TargetScanTests {
     let age = try! AttributeName("age")
 
@@ -23,7 +25,7 @@ import PushModel
     }
 
     func expected(_ index: ShardedIndex, _ segment: Segment) throws -> [InstallationID: TargetRecord] {
-        let found = Mutex<[InstallationID: TargetRecord]>([:])
+        let found = Locked<[InstallationID: TargetRecord]>([:])
         try index.scan(segment, batchSize: 5) { batch in
             for i in batch {
                 guard let token = i.token else { continue }
@@ -36,8 +38,8 @@ import PushModel
     }
 
     func targets(_ index: ShardedIndex, _ segment: Segment, parallelism: Int) throws -> [InstallationID: TargetRecord] {
-        let found = Mutex<[InstallationID: TargetRecord]>([:])
-        let batches = Mutex(0)
+        let found = Locked<[InstallationID: TargetRecord]>([:])
+        let batches = Locked(0)
         let total = try index.scanTargets(segment, batchSize: 6, parallelism: parallelism) { batch in
             #expect(batch.count >= 1 && batch.count <= 6)
             batches.withLock { $0 += 1 }
@@ -85,8 +87,8 @@ import PushModel
         for n in 0..<5_000 { try index.upsert(Fixture.installation(n)) }
         let batchSize = 10
         for stopAfter in [1, 3] {
-            let calls = Mutex(0)
-            let seen = Mutex(0)
+            let calls = Locked(0)
+            let seen = Locked(0)
             let total = try index.scanTargets(.all, batchSize: batchSize, parallelism: parallelism) { batch in
                 seen.withLock { $0 += batch.count }
                 return calls.withLock { c in
