@@ -59,6 +59,15 @@ public final class SendRun: Sendable {
         return total
     }
 
+    /// Request latency percentiles so far, merged over platforms and event loops: for each
+    /// target whose final attempt was answered, the time from handing that request to the
+    /// transport to its response.
+    public func latencySummary() -> LatencySummary {
+        var total = LatencyLane()
+        for job in jobs.values { total.merge(job.latency.merged) }
+        return total.summary
+    }
+
     /// Stops targeting on every platform (see ``DeliveryJob/cancel()``).
     public func cancel() {
         for job in jobs.values { job.cancel() }

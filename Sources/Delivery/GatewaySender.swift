@@ -61,6 +61,8 @@ public final class GatewaySender: Sendable {
     private let closing = Atomic<Bool>(false)
     private let watchdogStarted = Atomic<Bool>(false)
     private let lostRequests = Atomic<Int>(0)
+    /// The pool's event loops: a completion batch's latencies go to the lane of the loop it runs on.
+    private let loops: [EventLoop]
 
     struct Slot {
         var target: DeliveryTarget
@@ -110,6 +112,7 @@ public final class GatewaySender: Sendable {
         self.clock = clock
         self.logger = logger
         self.window = SendWindow(capacity: configuration.effectiveWindow)
+        self.loops = group.loops
         let router = CompletionRouter()
         pool = try HTTP2ConnectionPool(configuration: configuration.pool, group: group) { batch in
             router.sender?.complete(batch)
@@ -140,7 +143,7 @@ public final class GatewaySender: Sendable {
     public func makeJob(source: DeliverySource, template: any GatewaySendTemplate, sink: any DeliveryEventSink,
                         feedback: (any DeliveryFeedback)?, sendRatePerMinute: Int? = nil) -> DeliveryJob {
         DeliveryJob(source: source, template: template, sink: sink, feedback: feedback,
-                    sendRatePerMinute: sendRatePerMinute, window: window)
+                    sendRatePerMinute: sendRatePerMinute, window: window, loops: loops.count)
     }
 
     /// Hands targets to the gateway, blocking while the window is full (or pacing to the send
@@ -210,25 +213,36 @@ public final class GatewaySender: Sendable {
             }
         }
         var items: [(UInt64, Slot, DeliveryOutcome)] = []
+        var answered: [UInt64] = []
         items.reserveCapacity(batch.count)
+        answered.reserveCapacity(batch.count)
+        let now = monotonicNanoseconds()
         for (c, (tag, slot)) in zip(batch, slots) {
             guard let slot else {
                 strays.add(1, ordering: .relaxed)
                 continue
             }
             items.append((tag, slot, slot.job.template.outcome(of: c.result)))
+            // Latency counts gateway answers only; a transport error has no response time.
+            if case .success = c.result { answered.append(now &- slot.sentAt) } else { answered.append(.max) }
         }
-        handle(items)
+        handle(items, answered: answered, lane: loops.firstIndex { $0.inLoop } ?? loops.count)
     }
 
-    /// Turns outcomes into final events, retries and feedback.
-    private func handle(_ items: [(UInt64, Slot, DeliveryOutcome)]) {
+    /// Turns outcomes into final events, retries and feedback. `answered[i]` is item i's request
+    /// latency (`.max`: no gateway answer); final attempts' latencies go to lane `lane` of their job.
+    private func handle(_ items: [(UInt64, Slot, DeliveryOutcome)], answered: [UInt64] = [], lane: Int = .max) {
         var finals: [(UInt64, DeliveryEvent.Kind)] = []
+        var latencies: [(DeliveryJob, UInt64)] = []
         var retries: [(UInt64, Duration)] = []
         var credentialRetries: [UInt64] = []
         let now = monotonicNanoseconds()
         let policy = configuration.retry
-        for (tag, slot, outcome) in items {
+        for (i, (tag, slot, outcome)) in items.enumerated() {
+            let finalsBefore = finals.count
+            defer {
+                if finals.count > finalsBefore, i < answered.count, answered[i] != .max { latencies.append((slot.job, answered[i])) }
+            }
             switch outcome {
             case .accepted:
                 finals.append((tag, .sent))
@@ -265,10 +279,23 @@ public final class GatewaySender: Sendable {
                 for (tag, _) in retries { t.slots[Int(tag)]?.attempt += 1 }
             }
         }
+        recordLatencies(latencies, lane: lane)
         finish(finals)
         resend(credentialRetries)
         for (tag, delay) in retries {
             timer.schedule(at: monotonicNanoseconds() &+ delay.wholeNanoseconds) { [self] in resend([tag]) }
+        }
+    }
+
+    /// Records final attempts' latencies, one lock of the loop's lane per job run in the batch.
+    private func recordLatencies(_ latencies: [(DeliveryJob, UInt64)], lane: Int) {
+        var start = 0
+        while start < latencies.count {
+            let job = latencies[start].0
+            var end = start + 1
+            while end < latencies.count, latencies[end].0 === job { end += 1 }
+            job.latency.record(lane: lane, latencies[start..<end].lazy.map { $0.1 })
+            start = end
         }
     }
 

@@ -65,6 +65,20 @@ public struct PushNotification: Sendable {
     }
 }
 
+/// What a campaign's observer sees: where it stands and how fast the gateway answered.
+public struct CampaignStatistics: Hashable, Sendable {
+    /// Targeted, sent, failed, tokens deleted, skipped, pending.
+    public var progress: DeliveryProgress
+    /// Request latency percentiles of final attempts (see ``LatencySummary``).
+    public var latency: LatencySummary
+
+    /// Creates statistics.
+    public init(progress: DeliveryProgress, latency: LatencySummary) {
+        self.progress = progress
+        self.latency = latency
+    }
+}
+
 /// One configured app: its index of installations, its gateway senders and its running sends.
 public final class PushApp: Sendable {
     /// The configuration it was added with.
@@ -147,6 +161,12 @@ public final class PushApp: Sendable {
 
     /// A campaign launched on this app, by token.
     public func campaign(_ token: SendToken) -> SendRun? { campaigns.withLock { $0[token] } }
+
+    /// A campaign's statistics while it runs and after: progress counters and request latency
+    /// percentiles (merged over platforms and event loops). Nil when the token is unknown.
+    public func statistics(ofCampaign token: SendToken) -> CampaignStatistics? {
+        campaign(token).map { CampaignStatistics(progress: $0.progress, latency: $0.latencySummary()) }
+    }
 
     /// Cancels a running campaign; returns false when the token is unknown.
     @discardableResult

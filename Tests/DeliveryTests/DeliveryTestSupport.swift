@@ -107,8 +107,14 @@ final class Harness {
 
     /// Runs a campaign over `index` and waits (bounded) for it.
     func campaign(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) throws -> DeliveryProgress {
+        try campaignRun(index, template: template, segment: segment).waitUntilFinished(timeout: .seconds(60))
+    }
+
+    /// Runs a campaign over `index`, waits (bounded) for it and returns the run.
+    func campaignRun(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) throws -> SendRun {
         let run = try dispatcher(index).launchCampaign(SendToken.random(), segment: segment, templates: [.iOS: template])
-        return run.waitUntilFinished(timeout: .seconds(60))
+        _ = run.waitUntilFinished(timeout: .seconds(60))
+        return run
     }
 
     /// Final events by installation ID.

@@ -131,4 +131,41 @@ import Testing
         #expect(progress.cancelled && progress.targeted < 2000)
         #expect(progress.sent + progress.failed == progress.targeted)
     }
+
+    /// Latency percentiles come through the facade: every answered target counted once, the
+    /// percentiles ordered, and a gateway delay visible in them (only a lower bound is asserted).
+    @Test func campaignStatisticsCarryLatencyPercentiles() async throws {
+        let delay = Duration.milliseconds(150)
+        let slow = Set((0..<10).map { TestData.tokenHex($0) })
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: slow), answer: .ok, latency: .fixed(delay)),
+                                        ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(10)]), answer: .badDeviceToken)])
+        let s = try Setup(scenario: scenario)
+        defer { s.stop() }
+        for i in 0..<200 { try s.app.register(TestData.installation(i)) }
+        let token = try SendToken("LATENCY")
+        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(body: "x")))
+        let progress = await run.finished()
+        #expect(progress.targeted == 200 && progress.sent == 199)
+        let stats = try #require(s.app.statistics(ofCampaign: token))
+        #expect(stats.progress == progress)
+        let l = stats.latency
+        #expect(l == run.latencySummary())
+        #expect(l.count == 200)  // every target got an answer, the rejected one included
+        #expect(l.min > .zero)
+        #expect(l.min <= l.p50)
+        #expect(l.p50 <= l.p95)
+        #expect(l.p95 <= l.p99)
+        #expect(l.p99 <= l.max)
+        // 10 of 200 answers (5 %) waited `delay`: the slowest 1 % and the maximum did too.
+        #expect(l.max >= delay && l.p99 >= delay)
+        #expect(s.app.statistics(ofCampaign: try SendToken("unknown")) == nil)
+    }
+
+    @Test func latencyOfAnIdleSendIsEmpty() throws {
+        let s = try Setup()
+        defer { s.stop() }
+        let run = try s.app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x")))
+        #expect(run.waitUntilFinished(timeout: .seconds(30)).targeted == 0)
+        #expect(run.latencySummary() == .empty)
+    }
 }
