@@ -133,6 +133,10 @@ public enum DeliveryBenchmark {
         public var population: Population
         /// Installations whose final event took more than one request (transient failures retried).
         public var retried: Int
+        /// Request latency percentiles of the campaign (both platforms; final attempts answered by the gateway).
+        public var latency: LatencySummary
+        /// Request latency percentiles by platform.
+        public var latencyByPlatform: [Platform: LatencySummary]
         /// Seconds from launch until every installation had its final event.
         public var seconds: Double
         /// Final events per second.
@@ -240,7 +244,8 @@ public enum DeliveryBenchmark {
                           seconds: seconds, delivery: current))
         try writer.flush()
         return Result(progress: current, byPlatform: run.jobs.mapValues(\.progress), population: population,
-                      retried: retries.retried, seconds: seconds, buildSeconds: buildSeconds,
+                      retried: retries.retried, latency: run.latencySummary(),
+                      latencyByPlatform: run.jobs.mapValues { $0.latencySummary() }, seconds: seconds, buildSeconds: buildSeconds,
                       residentBytesBeforeCampaign: residentBeforeCampaign, campaignCPUSeconds: cpu)
     }
 

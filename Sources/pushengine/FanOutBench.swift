@@ -122,6 +122,17 @@ struct Summary {
         return (q.targeted, q.sent, q.tokensDeleted, q.failed)
     }
 
+    /// `latency_ms` of one summary: count, min, p50, p95, p99, max (milliseconds).
+    private func latencyJSON(_ l: (count: Int, values: [Double])) -> String {
+        JSONObject([("count", "\(l.count)")] + zip(["min", "p50", "p95", "p99", "max"], l.values).map { ($0, fmt($1, 3)) }).text
+    }
+
+    /// Request latencies in milliseconds (min, p50, p95, p99, max) of both platforms, or of one.
+    private func latency(_ p: Platform? = nil) -> (count: Int, values: [Double]) {
+        guard let l = p.map({ result.latencyByPlatform[$0] }) ?? result.latency else { return (0, [0, 0, 0, 0, 0]) }
+        return (l.count, [l.min, l.p50, l.p95, l.p99, l.max].map(\.milliseconds))
+    }
+
     var bytesPerInstallation: Double { Double(result.residentBytesBeforeCampaign) / Double(max(installations, 1)) }
 
     var json: String {
@@ -132,6 +143,7 @@ struct Summary {
             return JSONObject([
                 ("installations", "\(installations)"), ("opted_in", "\(optedIn)"), ("targeted", "\(q.targeted)"),
                 ("sent", "\(q.sent)"), ("token_deleted", "\(q.deleted)"), ("push_error", "\(q.failed)"),
+                ("latency_ms", latencyJSON(latency(platform))),
             ]).text
         }
         return JSONObject([
@@ -139,6 +151,7 @@ struct Summary {
             ("opted_in", "\(pop.optedIn)"), ("targeted", "\(p.targeted)"), ("sent", "\(p.sent)"),
             ("token_deleted", "\(p.tokensDeleted)"), ("push_error", "\(p.failed)"), ("retried", "\(result.retried)"),
             ("seconds", fmt(result.seconds, 3)), ("rate", "\(Int(result.perSecond))"),
+            ("latency_ms", latencyJSON(latency())),
             ("platforms", JSONObject([
                 ("ios", platformJSON(.iOS, installations: pop.iOS, optedIn: pop.iOSOptedIn)),
                 ("android", platformJSON(.android, installations: pop.android, optedIn: pop.androidOptedIn)),
@@ -171,6 +184,15 @@ struct Summary {
         ]
         if result.byPlatform[.iOS] != nil { lines.append(line("iOS (APNs):    ", .iOS)) }
         if result.byPlatform[.android] != nil { lines.append(line("Android (FCM): ", .android)) }
+        func row(_ name: String, _ l: (count: Int, values: [Double])) -> String {
+            name + l.values.map { fmt($0, 2).leftPadded(9) }.joined() + "   (\(l.count) answers)"
+        }
+        lines.append("                     " + ["min", "median", "p95", "p99", "max"].map { $0.leftPadded(9) }.joined())
+        lines.append(row("latency (ms):        ", latency()))
+        if result.byPlatform.count > 1 {
+            lines.append(row("  iOS (APNs):        ", latency(.iOS)))
+            lines.append(row("  Android (FCM):     ", latency(.android)))
+        }
         lines += [
             "cpu: \(fmt(result.campaignCPUSeconds, 2))s for the campaign, \(fmt(result.campaignCPUSeconds * 1e6 / Double(max(p.targeted, 1)), 2)) µs/notification "
                 + "(all threads of this process\(gateway.hasPrefix("embedded") ? ", the embedded gateway included" : ""))",
@@ -182,6 +204,14 @@ struct Summary {
     }
 
     private func mb(_ bytes: Int) -> String { fmt(Double(bytes) / 1_048_576, 1) }
+}
+
+extension Duration {
+    /// This duration in milliseconds.
+    var milliseconds: Double {
+        let c = components
+        return Double(c.seconds) * 1000 + Double(c.attoseconds) / 1e15
+    }
 }
 
 func fmt(_ value: Double, _ decimals: Int) -> String {

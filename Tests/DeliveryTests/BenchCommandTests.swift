@@ -124,7 +124,7 @@ struct BenchCommandTests {
         #expect(r.stdout.split(separator: "\n").count == 1)
         let json = r.json
         for key in ["installations", "targeted", "sent", "token_deleted", "push_error", "retried", "seconds", "rate",
-                    "peak_rss_bytes", "csv_lines", "index_build_seconds", "bytes_per_installation"] {
+                    "latency_ms", "peak_rss_bytes", "csv_lines", "index_build_seconds", "bytes_per_installation"] {
             #expect(json[key] != nil, "missing \(key)")
         }
         let targeted = json["targeted"] as? Int ?? 0
@@ -135,6 +135,16 @@ struct BenchCommandTests {
         #expect((json["bytes_per_installation"] as? Double ?? 0) > 0)
         #expect((json["index_build_seconds"] as? Double ?? -1) >= 0)
         #expect(json["retried"] as? Int == 0)
+        let latency = try #require(json["latency_ms"] as? [String: Any])
+        let p50 = try #require(latency["p50"] as? Double), p95 = try #require(latency["p95"] as? Double)
+        let p99 = try #require(latency["p99"] as? Double), max = try #require(latency["max"] as? Double)
+        let min = try #require(latency["min"] as? Double)
+        #expect(min > 0 && min <= p50 && p50 <= p95 && p95 <= p99 && p99 <= max, "ordered percentiles, got \(latency)")
+        #expect(latency["count"] as? Int == targeted, "one answered final attempt per notification")
+        let platforms = try #require(json["platforms"] as? [String: [String: Any]])
+        let iOSCount = (platforms["ios"]?["latency_ms"] as? [String: Any])?["count"] as? Int ?? -1
+        let androidCount = (platforms["android"]?["latency_ms"] as? [String: Any])?["count"] as? Int ?? -1
+        #expect(iOSCount > 0 && androidCount > 0 && iOSCount + androidCount == targeted)
     }
 
     @Test("without a terminal, plain progress lines go to stderr, the last one with every notification final")
@@ -150,6 +160,7 @@ struct BenchCommandTests {
         #expect(!r.stderr.contains("\r") && !r.stdout.contains("\u{1B}["), "no bar redraws off a terminal")
         #expect(r.stdout.contains("finished in ") && r.stdout.contains("notifications/s"))
         #expect(r.stdout.contains("2000 targeted, 2000 sent, 0 token_deleted, 0 push_error, 0 retried"))
+        #expect(r.stdout.contains("latency (ms):") && r.stdout.contains("(2000 answers)"))
     }
 
     @Test("a scenario's Unregistered answers become token_deleted; transient 503s are retried")
