@@ -12,6 +12,7 @@
 # Usage: scripts/bench-compare.sh [--rounds 3] [--installations 1000000] [--with-10m]
 #          [--connections 4] [--streams 100] [--threads 1] [--aioapns-n 20000]
 #          [--sweep "1x10 1x100 ..."] [--sweep-n 200000] [--sweep-rounds 3] [--no-sweep] [--no-update]
+#        scripts/bench-compare.sh --report-only   # redo the table, chart and PERFORMANCE.md from .bench-compare/
 # --with-10m adds 10,000,000 installations to the table (several minutes per round).
 # Needs a release build; set PUSHENGINE_BIN to use one elsewhere than .build/release/pushengine
 # (otherwise this script runs `swift build -c release --product pushengine`).
@@ -36,7 +37,12 @@ while [ $# -gt 0 ]; do
     --sweep-rounds) sweep_rounds="$2"; shift 2 ;;
     --no-sweep) do_sweep=0; shift ;;
     --no-update) update=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --report-only)
+      py="$root/.venv-bench/bin/python"
+      exec "$py" "$root/scripts/bench_compare.py" report --rounds "$root/.bench-compare/rounds.tsv" \
+        --sweep "$root/.bench-compare/sweep.tsv" --meta "$root/.bench-compare/meta.json" \
+        --png "$root/docs/bench-compare.png" --performance "$root/PERFORMANCE.md" ;;
+    -h|--help) sed -n '2,/^set /p' "$0" | grep '^#'; exit 0 ;;
     *) echo "bench-compare: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -154,7 +160,7 @@ machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) vCPUs (shar
 import json, sys, datetime
 json.dump({
   "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-  "machine": """$machine""", "load_start": "$load_start", "rounds": "$rounds",
+  "machine": """$machine""", "load_start": "$load_start", "load_end": "$(cut -d' ' -f1-3 /proc/loadavg)", "rounds": "$rounds",
   "connections": "$connections", "streams": "$streams", "threads": "$threads", "gateway_threads": "$gateway_threads",
   "gateway_command": "$gateway_command", "aioapns_n": "$aioapns_n", "sweep_n": "$sweep_n", "sweep_rounds": "$sweep_rounds",
   "h2load_command": "h2load -n N -c $connections -m $streams -t $threads -d payload.json -H 'apns-topic: com.example.app' -H 'apns-push-type: alert' -H 'authorization: bearer <JWT>' https://127.0.0.1:PORT/3/device/<64 hex>",
