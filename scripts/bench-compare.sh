@@ -86,14 +86,17 @@ echo "bench-compare: gateway (pid $gateway_pid) on 127.0.0.1:$port"
 
 # The engine's request: /3/device/<64 hex>, apns-topic, apns-push-type, a bearer JWT, this body.
 printf '{"aps":{"alert":{"title":"Bench","body":"hello"}}}' > "$work/payload.json"
-token=$(printf 'ab%.0s' $(seq 1 32))
+# Like the engine, h2load gets a distinct device token per request (h2load -i cycles through 100,000
+# URIs), so neither side has its :path indexed by HPACK.
+"$py" -c 'import sys
+for i in range(100000): print("https://127.0.0.1:%s/3/device/%064x" % (sys.argv[1], (i * 0x9E3779B97F4A7C15 + 1) % (1 << 256)))' "$port" > "$work/uris.txt"
 jwt="bearer eyJhbGciOiJFUzI1NiIsImtpZCI6IkJFTkNIS0VZMDEifQ.eyJpc3MiOiJCRU5DSFRFQU0xIiwiaWF0IjoxNzY0MzkwNDAwfQ.$(printf 'A%.0s' $(seq 1 86))"
 
 h2load_rate() {  # N C M T -> "req/s client-CPU-µs/request"
   local n="$1" c="$2" m="$3" t="$4" out
   [ "$t" -gt "$c" ] && t="$c"
   out=$(/usr/bin/time -f 'h2load-cpu %U %S' h2load -n "$n" -c "$c" -m "$m" -t "$t" -d "$work/payload.json" -H "apns-topic: com.example.app" \
-        -H "apns-push-type: alert" -H "authorization: $jwt" "https://127.0.0.1:$port/3/device/$token" 2>&1)
+        -H "apns-push-type: alert" -H "authorization: $jwt" -i "$work/uris.txt" 2>&1)
   grep -q "$n succeeded" <<<"$out" || { echo "bench-compare: h2load did not fully succeed" >&2; grep -E 'requests:' <<<"$out" >&2; return 1; }
   echo "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")" \
        "$(awk -v n="$n" '/^h2load-cpu/ {printf "%.2f", ($2 + $3) * 1e6 / n}' <<<"$out")"
@@ -163,7 +166,7 @@ json.dump({
   "machine": """$machine""", "load_start": "$load_start", "load_end": "$(cut -d' ' -f1-3 /proc/loadavg)", "rounds": "$rounds",
   "connections": "$connections", "streams": "$streams", "threads": "$threads", "gateway_threads": "$gateway_threads",
   "gateway_command": "$gateway_command", "aioapns_n": "$aioapns_n", "sweep_n": "$sweep_n", "sweep_rounds": "$sweep_rounds",
-  "h2load_command": "h2load -n N -c $connections -m $streams -t $threads -d payload.json -H 'apns-topic: com.example.app' -H 'apns-push-type: alert' -H 'authorization: bearer <JWT>' https://127.0.0.1:PORT/3/device/<64 hex>",
+  "h2load_command": "h2load -n N -c $connections -m $streams -t $threads -d payload.json -H 'apns-topic: com.example.app' -H 'apns-push-type: alert' -H 'authorization: bearer <JWT>' -i uris.txt (100,000 distinct https://127.0.0.1:PORT/3/device/<64 hex>)",
   "bench_command": "pushengine bench --installations N --ios-share 1 --optin-share 1 --gateway 127.0.0.1:PORT --ca-file .certs/ca.pem --connections $connections --streams $streams --threads $threads --out DIR --json",
   "aioapns_command": "scripts/bench_compare.py aioapns --port PORT --ca .certs/ca.pem --key .certs/apns-key.p8 --n $aioapns_n --connections $connections --streams $streams",
 }, open(sys.argv[1], "w"))
