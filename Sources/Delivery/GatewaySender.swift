@@ -81,6 +81,8 @@ public final class GatewaySender: Sendable {
         var onTheWire = false
         /// When the current request was handed to the transport (monotonic ns).
         var sentAt: UInt64 = 0
+        /// The message variant (language) the target gets, fixed at its first attempt.
+        var variant: Int = 0
     }
 
     struct SlotTable {
@@ -177,7 +179,9 @@ public final class GatewaySender: Sendable {
         startWatchdog()
         let now = monotonicNanoseconds()
         let generation = lastGeneration.load(ordering: .relaxed)
-        var pairs: [(token: DeviceToken, tag: UInt64)] = []
+        let template = job.template
+        let hasVariants = template.variantCount > 1
+        var pairs: [(token: DeviceToken, tag: UInt64, variant: Int)] = []
         pairs.reserveCapacity(chunk.count)
         table.withLock { t in
             for target in chunk {
@@ -185,7 +189,8 @@ public final class GatewaySender: Sendable {
                 slot.serial = 1
                 slot.onTheWire = true
                 slot.sentAt = now
-                pairs.append((target.token, Self.wireTag(UInt64(t.insert(slot)), 1)))
+                slot.variant = hasVariants ? template.variant(for: target.language) : 0
+                pairs.append((target.token, Self.wireTag(UInt64(t.insert(slot)), 1), slot.variant))
             }
         }
         do {
@@ -210,13 +215,13 @@ public final class GatewaySender: Sendable {
     private func send(tags: [UInt64], job: DeliveryJob) {
         startWatchdog()
         let now = monotonicNanoseconds()
-        let pairs: [(token: DeviceToken, tag: UInt64)] = table.withLock { t in
+        let pairs: [(token: DeviceToken, tag: UInt64, variant: Int)] = table.withLock { t in
             tags.compactMap { tag in
                 guard t.slots[Int(tag)] != nil else { return nil }
                 t.slots[Int(tag)]!.serial &+= 1
                 t.slots[Int(tag)]!.onTheWire = true
                 t.slots[Int(tag)]!.sentAt = now
-                return (t.slots[Int(tag)]!.target.token, Self.wireTag(tag, t.slots[Int(tag)]!.serial))
+                return (t.slots[Int(tag)]!.target.token, Self.wireTag(tag, t.slots[Int(tag)]!.serial), t.slots[Int(tag)]!.variant)
             }
         }
         do {

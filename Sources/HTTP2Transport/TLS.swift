@@ -38,11 +38,15 @@ public struct TLSServerConfiguration: Sendable, Hashable {
     public var certificateFile: String
     /// Private key (PEM, PKCS#8 or traditional).
     public var privateKeyFile: String
+    /// When set, clients must present a certificate that chains to a CA in this file (PEM), as
+    /// APNs certificate authentication does; a handshake without one fails.
+    public var clientCAFile: String?
 
     /// Creates a server configuration.
-    public init(certificateFile: String, privateKeyFile: String) {
+    public init(certificateFile: String, privateKeyFile: String, clientCAFile: String? = nil) {
         self.certificateFile = certificateFile
         self.privateKeyFile = privateKeyFile
+        self.clientCAFile = clientCAFile
     }
 }
 
@@ -111,6 +115,13 @@ final class TLSContext: @unchecked Sendable {
         self.isServer = true
         TLSContext.applyCommon(ctx)
         try TLSContext.loadIdentity(ctx, certificate: config.certificateFile, key: config.privateKeyFile)
+        if let ca = config.clientCAFile {
+            guard SSL_CTX_load_verify_locations(ctx, ca, nil) == 1, let names = SSL_load_client_CA_file(ca) else {
+                throw .tlsConfiguration(reason: "cannot load client CA file \(ca): \(openSSLErrors())")
+            }
+            SSL_CTX_set_client_CA_list(ctx, names)  // takes ownership of `names`
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+        }
         CPushShims_SSL_CTX_select_h2_alpn(ctx)
     }
 

@@ -197,6 +197,8 @@ public final class MockGateway: HTTP2ServerHandler {
                 reason = .badDeviceToken
             case .deviceTokenNotForTopic:
                 reason = .deviceTokenNotForTopic
+            case .invalidArgument:
+                reason = .badExpirationDate
             case .transient(let status, _):
                 reason = status == 429 ? .tooManyRequests : status == 500 ? .internalServerError : .serviceUnavailable
             }
