@@ -20,13 +20,13 @@ import Testing
         let writer: EventLogWriter
         let directory: String
 
-        init(scenario: Scenario? = nil) throws {
+        init(scenario: Scenario? = nil, recorder: GatewayRecorder? = nil) throws {
             let certificates = try TestData.certificates()
             server = try MockGatewayServer(
                 configuration: MockGatewayConfiguration(
                     verificationKeys: [ProviderVerificationKey(keyID: TestData.keyID, teamID: TestData.teamID,
                                                                publicKey: try TestData.signingKey.publicKey())],
-                    scenario: scenario, clock: clock.gateway),
+                    scenario: scenario, clock: clock.gateway, recorder: recorder),
                 tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
                 threads: 1)
             directory = NSTemporaryDirectory() + "pushengine-delivery-\(getpid())-\(UUID().uuidString)"
@@ -167,5 +167,32 @@ import Testing
         let run = try s.app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x")))
         #expect(run.waitUntilFinished(timeout: .seconds(30)).targeted == 0)
         #expect(run.latencySummary() == .empty)
+    }
+
+    /// Variants through the facade: the language registered with the installation picks the
+    /// message; the event log still gets one push_sent per installation.
+    @Test func campaignVariantsFollowTheRegisteredLanguage() async throws {
+        let recorder = GatewayRecorder()
+        let s = try Setup(recorder: recorder)
+        defer { s.stop() }
+        for (i, language) in ["fr", "de", nil, "fr"].enumerated() {
+            var installation = TestData.installation(i)
+            installation.language = try language.map { try LanguageCode($0) }
+            try s.app.register(installation)
+        }
+        let notification = PushNotification(message: PushMessage(title: "Hello"),
+                                            variants: [try LanguageCode("fr"): PushMessage(title: "Bonjour"),
+                                                       try LanguageCode("de"): PushMessage(title: "Hallo")],
+                                            sendsAPNsID: true)
+        let token = try SendToken("VARIANTS")
+        let progress = try await s.app.launchCampaign(token, notification: notification).finished()
+        #expect(progress.sent == 4)
+        let titles = Dictionary(uniqueKeysWithValues: recordedRequests(recorder).map { r in
+            (r.token, ["Bonjour", "Hallo", "Hello"].first { r.payload.contains($0) })
+        })
+        #expect(titles == [TestData.tokenHex(0): "Bonjour", TestData.tokenHex(1): "Hallo", TestData.tokenHex(2): "Hello",
+                           TestData.tokenHex(3): "Bonjour"])
+        #expect(recordedRequests(recorder).allSatisfy { UUIDBytes.parse($0.messageID) != nil })
+        #expect(try s.lines().filter { $0.hasSuffix(";push_sent;campaign;VARIANTS;") }.count == 4)
     }
 }
