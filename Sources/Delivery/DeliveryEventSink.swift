@@ -48,30 +48,30 @@ public struct EventLogDeliverySink: DeliveryEventSink {
         var records: [EventRecord] = []
         records.reserveCapacity(events.count)
         var others: [Platform: [EventRecord]] = [:]
-        // Events of one batch nearly always share their send and their time: convert them once.
-        var lastSource: (DeliverySource, EventRecord.PushSource)?
-        var lastTime: (Timestamp, EventTime)?
+        // Events of one batch nearly always share their send and their time: convert them once
+        // (kept in plain variables: copying an optional tuple per event costs a runtime call).
+        var knownSource: DeliverySource? = nil
+        var convertedSource = EventRecord.PushSource.campaign(token: .empty)
+        var knownTime = Timestamp(millisecondsSince1970: .min)
+        var convertedTime: EventTime? = nil
         for e in events {
-            let time: EventTime
-            if let (known, converted) = lastTime, known == e.time {
-                time = converted
-            } else if let converted = try? EventTime(secondsSinceEpoch: e.time.secondsSince1970) {
-                time = converted
-                lastTime = (e.time, converted)
-            } else {
-                failures.add(1)
-                continue
+            if e.time != knownTime || convertedTime == nil {
+                guard let converted = try? EventTime(secondsSinceEpoch: e.time.secondsSince1970) else {
+                    failures.add(1)
+                    continue
+                }
+                knownTime = e.time
+                convertedTime = converted
             }
-            let source: EventRecord.PushSource
-            if let (known, converted) = lastSource, known == e.source {
-                source = converted
-            } else if let converted = Self.pushSource(e.source) {
-                source = converted
-                lastSource = (e.source, converted)
-            } else {
-                failures.add(1)
-                continue
+            if knownSource != e.source {
+                guard let converted = Self.pushSource(e.source) else {
+                    failures.add(1)
+                    continue
+                }
+                knownSource = e.source
+                convertedSource = converted
             }
+            let (time, source) = (convertedTime!, convertedSource)
             guard let record = Self.record(for: e, source: source, time: time) else {
                 failures.add(1)
                 continue

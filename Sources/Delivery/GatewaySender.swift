@@ -252,24 +252,33 @@ public final class GatewaySender: Sendable {
         var answered: [UInt64] = []
         var stale = 0
         table.withLock { t in
-            for c in batch {
-                let index = Int(c.tag >> 32), serial = UInt32(truncatingIfNeeded: c.tag)
-                guard index < t.slots.count, t.slots[index]?.onTheWire == true, t.slots[index]?.serial == serial else {
-                    stale += 1
-                    continue
-                }
-                // Latency counts gateway answers only; a transport error has no response time.
-                var latency = UInt64.max
-                if case .success = c.result { latency = now &- t.slots[index]!.sentAt }
-                let outcome = t.slots[index]!.job.template.outcome(of: c.result)
-                if case .accepted = outcome {
-                    accepted.append((t.remove(index)!, latency))
-                } else {
-                    t.slots[index]!.onTheWire = false
-                    items.append((UInt64(index), t.slots[index]!, outcome))
-                    answered.append(latency)
+            var freed: [Int] = []
+            freed.reserveCapacity(batch.count)
+            // Through the buffer: `slots[i]?.field` on the array itself copies the whole slot.
+            t.slots.withUnsafeMutableBufferPointer { slots in
+                for c in batch {
+                    let index = Int(c.tag >> 32), serial = UInt32(truncatingIfNeeded: c.tag)
+                    guard index < slots.count, slots[index]?.onTheWire == true, slots[index]?.serial == serial else {
+                        stale += 1
+                        continue
+                    }
+                    // Latency counts gateway answers only; a transport error has no response time.
+                    var latency = UInt64.max
+                    if case .success = c.result { latency = now &- slots[index]!.sentAt }
+                    let outcome = slots[index]!.job.template.outcome(of: c.result)
+                    if case .accepted = outcome {
+                        accepted.append((slots[index].take()!, latency))
+                        freed.append(index)
+                    } else {
+                        slots[index]!.onTheWire = false
+                        items.append((UInt64(index), slots[index]!, outcome))
+                        answered.append(latency)
+                    }
                 }
             }
+            // The accepted slots are empty now: their places go back to the free list.
+            t.free.append(contentsOf: freed)
+            t.used -= freed.count
         }
         if stale > 0 { strays.add(stale, ordering: .relaxed) }
         let lane = loops.firstIndex { $0.inLoop } ?? loops.count

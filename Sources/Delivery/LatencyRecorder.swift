@@ -42,7 +42,7 @@ struct LatencyLane {
     var max: UInt64 = 0
 
     mutating func record(_ nanoseconds: UInt64) {
-        if histogram == nil {
+        if min == .max {  // the first value (`histogram == nil` would copy the histogram)
             histogram = Histogram(lowestDiscernibleValue: 1_000, highestTrackableValue: 3_600_000_000_000,
                                   numberOfSignificantValueDigits: .two)
         }
