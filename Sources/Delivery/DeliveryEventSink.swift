@@ -106,10 +106,16 @@ public struct EventLogDeliverySink: DeliveryEventSink {
     static func record(for event: DeliveryEvent, source: EventRecord.PushSource? = nil, time: EventTime? = nil) -> EventRecord? {
         do {
             let time = try time ?? EventTime(secondsSinceEpoch: event.time.secondsSince1970)
+            let installationText: String
+            if case .uuid(let uuid, let letterCase) = event.target.installationID.storage {
+                installationText = uuidText(uuid, letterCase)
+            } else {
+                installationText = event.target.installationID.description
+            }
             let user = EventUser(
                 customID: try event.target.customID.map { try LogField($0.value, field: "custom_id") } ?? .empty,
-                installationID: try LogField(event.target.installationID.description, field: "installation_id"),
-                advertisingID: try event.target.advertisingID.map { try LogField($0.description, field: "advertising_id") } ?? .empty)
+                installationID: try LogField(installationText, field: "installation_id"),
+                advertisingID: try event.target.advertisingID.map { try LogField(uuidText($0.uuid, $0.letterCase), field: "advertising_id") } ?? .empty)
             switch event.kind {
             case .sent, .error:
                 guard let source = source ?? pushSource(event.source) else { return nil }
@@ -119,6 +125,35 @@ public struct EventLogDeliverySink: DeliveryEventSink {
             }
         } catch {
             return nil
+        }
+    }
+}
+
+/// Two hex digits per byte value, lower case then upper case (512 entries).
+private let hexPairs: [UInt16] = {
+    var table = [UInt16](repeating: 0, count: 512)
+    for (base, digits) in [(0, Array("0123456789abcdef".utf8)), (256, Array("0123456789ABCDEF".utf8))] {
+        for b in 0..<256 { table[base + b] = UInt16(digits[b >> 4]) | UInt16(digits[b & 15]) << 8 }
+    }
+    return table
+}()
+
+/// The canonical 36-character text of a UUID (the same text as `UUIDBytes.string`), a byte
+/// pair per table lookup: every event line carries one or two UUIDs.
+func uuidText(_ uuid: UUIDBytes, _ letterCase: UUIDBytes.LetterCase) -> String {
+    let base = letterCase == .lower ? 0 : 256
+    return hexPairs.withUnsafeBufferPointer { pairs in
+        String(unsafeUninitializedCapacity: 36) { out in
+            var o = 0
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
+                let byte = Int(truncatingIfNeeded: (i < 8 ? uuid.hi >> UInt64(56 - i * 8) : uuid.lo >> UInt64(120 - i * 8)) & 0xFF)
+                let pair = pairs[base + byte]
+                out[o] = UInt8(truncatingIfNeeded: pair)
+                out[o + 1] = UInt8(truncatingIfNeeded: pair >> 8)
+                o += 2
+            }
+            return 36
         }
     }
 }
