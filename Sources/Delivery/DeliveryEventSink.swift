@@ -144,15 +144,25 @@ func uuidText(_ uuid: UUIDBytes, _ letterCase: UUIDBytes.LetterCase) -> String {
     let base = letterCase == .lower ? 0 : 256
     return hexPairs.withUnsafeBufferPointer { pairs in
         String(unsafeUninitializedCapacity: 36) { out in
-            var o = 0
-            for i in 0..<16 {
-                if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
-                let byte = Int(truncatingIfNeeded: (i < 8 ? uuid.hi >> UInt64(56 - i * 8) : uuid.lo >> UInt64(120 - i * 8)) & 0xFF)
-                let pair = pairs[base + byte]
-                out[o] = UInt8(truncatingIfNeeded: pair)
-                out[o + 1] = UInt8(truncatingIfNeeded: pair >> 8)
-                o += 2
+            let p = UnsafeMutableRawPointer(out.baseAddress!)
+            // Big-endian byte k of `word` goes to `offsets[k]` (dashes after bytes 4, 6, 8, 10).
+            @inline(__always) func put(_ word: UInt64, _ offsets: (Int, Int, Int, Int, Int, Int, Int, Int)) {
+                func pair(_ k: Int) -> UInt16 { pairs[base + Int(truncatingIfNeeded: word >> UInt64(56 - 8 * k)) & 0xFF] }
+                p.storeBytes(of: pair(0), toByteOffset: offsets.0, as: UInt16.self)
+                p.storeBytes(of: pair(1), toByteOffset: offsets.1, as: UInt16.self)
+                p.storeBytes(of: pair(2), toByteOffset: offsets.2, as: UInt16.self)
+                p.storeBytes(of: pair(3), toByteOffset: offsets.3, as: UInt16.self)
+                p.storeBytes(of: pair(4), toByteOffset: offsets.4, as: UInt16.self)
+                p.storeBytes(of: pair(5), toByteOffset: offsets.5, as: UInt16.self)
+                p.storeBytes(of: pair(6), toByteOffset: offsets.6, as: UInt16.self)
+                p.storeBytes(of: pair(7), toByteOffset: offsets.7, as: UInt16.self)
             }
+            put(uuid.hi, (0, 2, 4, 6, 9, 11, 14, 16))
+            put(uuid.lo, (19, 21, 24, 26, 28, 30, 32, 34))
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
             return 36
         }
     }
