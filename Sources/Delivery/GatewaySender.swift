@@ -305,7 +305,10 @@ public final class GatewaySender: Sendable {
             var end = start + 1
             while end < accepted.count, accepted[end].slot.job === job { end += 1 }
             let run = accepted[start..<end]
-            job.latency.record(lane: lane, run.lazy.compactMap { $0.latency == .max ? nil : $0.latency })
+            var latencies: [UInt64] = []
+            latencies.reserveCapacity(run.count)
+            for a in run where a.latency != .max { latencies.append(a.latency) }
+            job.latency.record(lane: lane, latencies)
             let platform = job.template.platform, source = job.source
             job.record(run.map { DeliveryEvent(kind: .sent, target: $0.slot.target, platform: platform, time: time,
                                                source: source, attempts: $0.slot.attempt) })
@@ -379,7 +382,7 @@ public final class GatewaySender: Sendable {
             let job = latencies[start].0
             var end = start + 1
             while end < latencies.count, latencies[end].0 === job { end += 1 }
-            job.latency.record(lane: lane, latencies[start..<end].lazy.map { $0.1 })
+            job.latency.record(lane: lane, latencies[start..<end].map { $0.1 })
             start = end
         }
     }
