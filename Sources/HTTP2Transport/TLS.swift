@@ -155,8 +155,13 @@ final class TLSSession {
     private(set) var handshakeComplete = false
     /// The peer sent close_notify.
     private(set) var peerClosed = false
+    /// What to check when the handshake fails, from this side's point of view.
+    private let handshakeHint: String
 
     init(context: TLSContext, peerHost: String?) throws(HTTP2TransportError) {
+        handshakeHint = context.isServer
+            ? "check the client: its TLS version, and its certificate if one is required"
+            : "check the CA file and the server's certificate name"
         guard let ssl = SSL_new(context.ctx),
               let rbio = BIO_new(BIO_s_mem()), let wbio = BIO_new(BIO_s_mem())
         else { throw .tlsConfiguration(reason: openSSLErrors("SSL_new failed")) }
@@ -208,7 +213,7 @@ final class TLSSession {
         if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
             reason = "certificate verification failed: \(String(cString: text)) (\(reason))"
         }
-        throw .tlsHandshakeFailed(reason: reason)
+        throw .tlsHandshakeFailed(reason: "\(reason) (\(handshakeHint))")
     }
 
     /// Decrypts everything available into `out`; returns the number of plaintext bytes.
