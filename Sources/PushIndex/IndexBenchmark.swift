@@ -19,9 +19,14 @@ public enum IndexBenchmark {
         /// Installations for the baseline (0 skips it). Smaller than `installations` keeps
         /// the naive reference's memory in bounds on shared machines; rates are per installation.
         public var baselineInstallations: Int
+        /// Installations per `upsert(contentsOf:)` call while building.
+        public var buildChunk: Int
 
         /// Creates options.
-        public init(installations: Int, seed: UInt64, threads: Int = 2, lookups: Int = 4_000_000, baselineInstallations: Int? = nil) {
+        public init(installations: Int, seed: UInt64, threads: Int = 2, lookups: Int = 4_000_000, baselineInstallations: Int? = nil,
+                    buildChunk: Int = 512) {
+            precondition(buildChunk > 0, "buildChunk must be positive")
+            self.buildChunk = buildChunk
             self.installations = installations
             self.seed = seed
             self.threads = threads
@@ -120,8 +125,16 @@ public enum IndexBenchmark {
             let index = ShardedIndex(configuration: .init(rowShards: 256, keyShards: 256, expectedInstallations: options.installations))
             let start = clock.now
             let cpu0 = cpuSeconds()
+            // The bulk path (`upsert(contentsOf:)`), as a loader or resync would use it: each
+            // thread generates chunks of `buildChunk` installations and upserts each in one call.
+            let chunk = options.buildChunk
             parallel(options.installations, threads: threads) { _, range in
-                for i in range { _ = try! index.upsert(generator.installation(i)) }
+                var lo = range.lowerBound
+                while lo < range.upperBound {
+                    let hi = min(lo + chunk, range.upperBound)
+                    _ = try! index.upsert(contentsOf: (lo..<hi).map { generator.installation($0) })
+                    lo = hi
+                }
             }
             f.buildSeconds = seconds(clock.now - start)
             f.buildCPUSeconds = cpuSeconds() - cpu0

@@ -57,6 +57,8 @@ struct KeyShard: Sendable {
     var extraDevices: [UInt32: [UInt32]] = [:]
     /// Attribute names this shard has resolved through the registry (codes and types are final).
     var knownAttributes: [String: (code: UInt16, type: AttributeType)] = [:]
+    /// Where batched paths fold the slots they touch ahead of use, so the loads stay.
+    var touchSink: UInt64 = 0
     let hasher: KeyHasher
 
     init(expectedTokens: Int, expectedAdvertising: Int, expectedCustom: Int, hasher: KeyHasher) {
