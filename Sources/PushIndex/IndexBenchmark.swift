@@ -57,12 +57,21 @@ public enum IndexBenchmark {
         public var lookupsPerSecond = 0.0
         /// Token lookups per second over all threads, answering the whole installation.
         public var fullLookupsPerSecond = 0.0
-        /// Token lookups per second over all threads, 1,024 tokens per call, answering IDs.
+        /// Process CPU seconds of the batched token lookups.
+        public var batchedLookupCPUSeconds = 0.0
+        /// Token lookups per second over all threads, 8,192 tokens per call, answering IDs.
         public var batchedLookupsPerSecond = 0.0
         /// Seconds of the scan `tier = gold AND age > 30`, yielding the matches in batches.
         public var scanSeconds = 0.0
         /// Installations it yielded.
         public var scanMatches = 0
+        /// Seconds of the same two-attribute scan through `scanTargets` (what a send reads:
+        /// `TargetRecord`s of installations with a token). Index only.
+        public var targetScanSeconds = 0.0
+        /// Process CPU seconds of that scan.
+        public var targetScanCPUSeconds = 0.0
+        /// Records it yielded.
+        public var targetScanMatches = 0
         /// Seconds of the scan `language = fr AND opt-in`.
         public var fieldScanSeconds = 0.0
         /// Installations it yielded.
@@ -182,6 +191,7 @@ public enum IndexBenchmark {
                 let rounds = max(1, perThread / batch)
                 let hits = Atomic<Int>(0)
                 let lookupStart = clock.now
+                let cpu0 = cpuSeconds()
                 parallel(threads, threads: threads) { t, _ in
                     var n = 0
                     var j = (t * sampleSize / threads) / batch * batch
@@ -194,6 +204,7 @@ public enum IndexBenchmark {
                 }
                 let total = rounds * threads * min(batch, sampleSize)
                 f.batchedLookupsPerSecond = Double(total) / seconds(clock.now - lookupStart)
+                f.batchedLookupCPUSeconds = cpuSeconds() - cpu0
                 precondition(hits.load(ordering: .relaxed) == total, "batched token lookups missed")
             }
 
@@ -204,6 +215,14 @@ public enum IndexBenchmark {
             }
             f.scanSeconds = seconds(clock.now - scanStart)
             f.scanCPUSeconds = cpuSeconds() - scanCPU0
+            let targetStart = clock.now
+            let targetCPU0 = cpuSeconds()
+            f.targetScanMatches = try index.scanTargets(attributeSegment, batchSize: 1024, parallelism: threads) { batch in
+                precondition(!batch.isEmpty)
+                return true
+            }
+            f.targetScanSeconds = seconds(clock.now - targetStart)
+            f.targetScanCPUSeconds = cpuSeconds() - targetCPU0
             let fieldStart = clock.now
             f.fieldScanMatches = try index.scan(fieldSegment, batchSize: 1024, parallelism: threads) { batch in
                 precondition(!batch.isEmpty)
@@ -289,9 +308,11 @@ extension IndexBenchmark.Result {
             "build_per_second":\(number(f.buildPerSecond)),"bytes_per_installation":\(number(f.bytesPerInstallation)),\
             "attribute_write_seconds":\(number(f.attributeSeconds)),"attribute_bytes_per_user":\(number(f.attributeBytesPerUser)),\
             "lookups_per_second":\(number(f.lookupsPerSecond)),"full_lookups_per_second":\(number(f.fullLookupsPerSecond)),"lookup_cpu_seconds":\(number(f.lookupCPUSeconds)),\
-            "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),\
+            "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),"batched_lookup_cpu_seconds":\(number(f.batchedLookupCPUSeconds)),\
             "scan_seconds":\(number(f.scanSeconds)),"scan_cpu_seconds":\(number(f.scanCPUSeconds)),\
             "scan_matches":\(f.scanMatches),"scan_ns_per_installation":\(number(f.scanNanosecondsPerInstallation)),\
+            "target_scan_seconds":\(number(f.targetScanSeconds)),"target_scan_cpu_seconds":\(number(f.targetScanCPUSeconds)),\
+            "target_scan_matches":\(f.targetScanMatches),\
             "field_scan_seconds":\(number(f.fieldScanSeconds)),"field_scan_matches":\(f.fieldScanMatches)}
             """
         }

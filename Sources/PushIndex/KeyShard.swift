@@ -111,6 +111,15 @@ struct KeyShard: Sendable {
         return CustomID(unchecked: arena.with(rec.idOffset, Int(rec.idLength)) { String(decoding: $0, as: UTF8.self) })
     }
 
+    /// Loads record `r` and the first byte of its custom ID (see `FingerprintTable.touch`).
+    @inline(__always)
+    func touchCustomID(_ r: UInt32) -> UInt64 {
+        records.withUnsafeBufferPointer { records in
+            let rec = records[Int(r)]
+            return arena.bytes.withUnsafeBufferPointer { Int(rec.idOffset) < $0.count ? UInt64($0[Int(rec.idOffset)]) : 0 }
+        }
+    }
+
     func withCustomBytes<R>(_ r: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let rec = records[Int(r)]
         return arena.with(rec.idOffset, Int(rec.idLength), body)

@@ -163,6 +163,20 @@ public final class ShardedIndex: Sendable {
         let byShard = Self.bucketed(n, buckets: keyShards.count + 1) { i in
             refs[i] == Row.none ? keyShards.count : shard(ofRecord: refs[i])
         }
+        // Two passes: the first loads every record and its bytes (independent misses that
+        // overlap across the whole batch), the second, finding them cached, builds the IDs.
+        // Each pass reads under the key shard's lock; only the second keeps what it read.
+        if n >= 64 {
+            for k in keyShards.indices where byShard.starts[k] < byShard.starts[k + 1] {
+                keyShards[k].withLock { ks in
+                    var sink: UInt64 = 0
+                    for j in byShard.starts[k]..<byShard.starts[k + 1] {
+                        sink ^= ks.touchCustomID(record(ofRef: refs[byShard.order[j]]))
+                    }
+                    ks.touchSink ^= sink
+                }
+            }
+        }
         for k in keyShards.indices where byShard.starts[k] < byShard.starts[k + 1] {
             keyShards[k].withLock { ks in
                 for j in byShard.starts[k]..<byShard.starts[k + 1] {
@@ -660,6 +674,12 @@ public final class ShardedIndex: Sendable {
         let byKeyShard = Self.bucketed(n, buckets: keyShards.count) { keyShardIndex(hashes[$0]) }
         for k in keyShards.indices where byKeyShard.starts[k] < byKeyShard.starts[k + 1] {
             keyShards[k].withLock { ks in
+                // Load every home slot of the group first: the misses overlap.
+                var sink: UInt64 = 0
+                for j in byKeyShard.starts[k]..<byKeyShard.starts[k + 1] {
+                    sink ^= ks.tokens.touch(hashes[byKeyShard.order[j]].fingerprint)
+                }
+                ks.touchSink ^= sink
                 for j in byKeyShard.starts[k]..<byKeyShard.starts[k + 1] {
                     let i = byKeyShard.order[j]
                     var seen = 0
@@ -677,6 +697,14 @@ public final class ShardedIndex: Sendable {
         }
         for b in rowShards.indices where byRowShard.starts[b] < byRowShard.starts[b + 1] {
             rowShards[b].withLock { s in
+                var sink: UInt64 = 0
+                s.rows.withUnsafeBufferPointer { rows in
+                    for j in byRowShard.starts[b]..<byRowShard.starts[b + 1] {
+                        let r = Int(row(ofRef: refs[byRowShard.order[j]]))
+                        if r < rows.count { sink ^= rows[r].tok0 ^ UInt64(rows[r].flags) }  // both lines of a 96-byte row
+                    }
+                }
+                s.touchSink ^= sink
                 for j in byRowShard.starts[b]..<byRowShard.starts[b + 1] {
                     let i = byRowShard.order[j]
                     let r = Int(row(ofRef: refs[i]))
