@@ -48,3 +48,42 @@ int CPushShims_SSL_get_alpn_is_h2(const SSL *ssl) {
 int CPushShims_accept_nonblocking(int listener) {
     return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
+
+static int add_extension(X509 *cert, int nid, const char *value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (ext == NULL) return 0;
+    int ok = X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok;
+}
+
+int CPushShims_write_self_signed_certificate(EVP_PKEY *key, const char *common_name,
+                                             const char *subject_alt_names, int days, BIO *out) {
+    int ok = 0;
+    X509 *cert = X509_new();
+    BIGNUM *serial = BN_new();
+    if (cert == NULL || serial == NULL) goto done;
+    if (!X509_set_version(cert, 2)) goto done;
+    if (!BN_rand(serial, 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY)) goto done;
+    if (BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) == NULL) goto done;
+    if (X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == NULL) goto done;
+    if (X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400) == NULL) goto done;
+    X509_NAME *name = X509_get_subject_name(cert);
+    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)common_name, -1, -1, 0)) goto done;
+    if (!X509_set_issuer_name(cert, name)) goto done;
+    if (!X509_set_pubkey(cert, key)) goto done;
+    if (!add_extension(cert, NID_basic_constraints, "critical,CA:TRUE")) goto done;
+    if (!add_extension(cert, NID_key_usage, "critical,digitalSignature,keyCertSign")) goto done;
+    if (!add_extension(cert, NID_ext_key_usage, "serverAuth")) goto done;
+    if (!add_extension(cert, NID_subject_key_identifier, "hash")) goto done;
+    if (!add_extension(cert, NID_subject_alt_name, subject_alt_names)) goto done;
+    if (!X509_sign(cert, key, EVP_sha256())) goto done;
+    ok = PEM_write_bio_X509(out, cert);
+done:
+    BN_free(serial);
+    X509_free(cert);
+    return ok;
+}

@@ -48,9 +48,20 @@ public struct EventLogDeliverySink: DeliveryEventSink {
         var records: [EventRecord] = []
         records.reserveCapacity(events.count)
         var others: [Platform: [EventRecord]] = [:]
-        // Events of one batch nearly always share their send: convert its source once.
+        // Events of one batch nearly always share their send and their time: convert them once.
         var lastSource: (DeliverySource, EventRecord.PushSource)?
+        var lastTime: (Timestamp, EventTime)?
         for e in events {
+            let time: EventTime
+            if let (known, converted) = lastTime, known == e.time {
+                time = converted
+            } else if let converted = try? EventTime(secondsSinceEpoch: e.time.secondsSince1970) {
+                time = converted
+                lastTime = (e.time, converted)
+            } else {
+                failures.add(1)
+                continue
+            }
             let source: EventRecord.PushSource
             if let (known, converted) = lastSource, known == e.source {
                 source = converted
@@ -61,7 +72,7 @@ public struct EventLogDeliverySink: DeliveryEventSink {
                 failures.add(1)
                 continue
             }
-            guard let record = Self.record(for: e, source: source) else {
+            guard let record = Self.record(for: e, source: source, time: time) else {
                 failures.add(1)
                 continue
             }
@@ -92,9 +103,9 @@ public struct EventLogDeliverySink: DeliveryEventSink {
     }
 
     /// The log line for an event; nil when a field breaks the log's field rule.
-    static func record(for event: DeliveryEvent, source: EventRecord.PushSource? = nil) -> EventRecord? {
+    static func record(for event: DeliveryEvent, source: EventRecord.PushSource? = nil, time: EventTime? = nil) -> EventRecord? {
         do {
-            let time = try EventTime(secondsSinceEpoch: event.time.secondsSince1970)
+            let time = try time ?? EventTime(secondsSinceEpoch: event.time.secondsSince1970)
             let user = EventUser(
                 customID: try event.target.customID.map { try LogField($0.value, field: "custom_id") } ?? .empty,
                 installationID: try LogField(event.target.installationID.description, field: "installation_id"),

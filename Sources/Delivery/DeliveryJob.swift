@@ -29,9 +29,12 @@ public final class DeliveryJob: Sendable {
     private let cancelledFlag = Atomic<Bool>(false)
     private let doneMonitor = Monitor()
     let window: SendWindow
+    /// Request latencies of final attempts, one lane per event loop of the sender.
+    let latency: LatencyRecorder
 
     init(source: DeliverySource, template: any GatewaySendTemplate, sink: any DeliveryEventSink,
-         feedback: (any DeliveryFeedback)?, sendRatePerMinute: Int?, window: SendWindow) {
+         feedback: (any DeliveryFeedback)?, sendRatePerMinute: Int?, window: SendWindow, loops: Int = 1) {
+        self.latency = LatencyRecorder(loops: loops)
         self.source = source
         self.template = template
         self.sink = sink
@@ -42,6 +45,9 @@ public final class DeliveryJob: Sendable {
 
     /// The current progress.
     public var progress: DeliveryProgress { state.withLock { $0.progress } }
+
+    /// Request latency percentiles so far (see ``LatencySummary``), merged over the event loops.
+    public func latencySummary() -> LatencySummary { latency.summary }
 
     /// Whether ``cancel()`` was called.
     public var isCancelled: Bool { cancelledFlag.load(ordering: .acquiring) }

@@ -1,4 +1,5 @@
 public import PushModel
+public import PushIndex
 
 /// The token of a send: a campaign token or a transactional send's token (the `TOKEN` column
 /// of the event files). Printable, no `;`, at most 128 bytes.
@@ -80,20 +81,30 @@ public struct DeliveryTarget: Hashable, Sendable {
     public var advertisingID: AdvertisingID?
     /// The token to send to.
     public var token: DeviceToken
+    /// The installation's language: picks the message variant (nil: the default message).
+    public var language: LanguageCode?
 
     /// Creates a target.
-    public init(installationID: InstallationID, customID: CustomID? = nil, advertisingID: AdvertisingID? = nil, token: DeviceToken) {
+    public init(installationID: InstallationID, customID: CustomID? = nil, advertisingID: AdvertisingID? = nil, token: DeviceToken,
+                language: LanguageCode? = nil) {
         self.installationID = installationID
         self.customID = customID
         self.advertisingID = advertisingID
         self.token = token
+        self.language = language
     }
 
     /// The target for an installation that has a token, nil otherwise.
     public init?(_ installation: Installation) {
         guard let token = installation.token else { return nil }
         self.init(installationID: installation.id, customID: installation.customID,
-                  advertisingID: installation.advertisingID, token: token)
+                  advertisingID: installation.advertisingID, token: token, language: installation.language)
+    }
+
+    /// The target for a scanned record (which always has a token).
+    public init(_ record: TargetRecord) {
+        self.init(installationID: record.installationID, customID: record.customID, advertisingID: record.advertisingID,
+                  token: record.token, language: record.language)
     }
 }
 

@@ -35,6 +35,7 @@ public final class SendRun: Sendable {
     /// The jobs, by platform.
     public let jobs: [Platform: DeliveryJob]
     private let skipped = Atomic<Int>(0)
+    private let scanned = Atomic<Int>(0)
     private let targetingError = Mutex<ValidationError?>(nil)
 
     init(source: DeliverySource, jobs: [Platform: DeliveryJob]) {
@@ -59,6 +60,15 @@ public final class SendRun: Sendable {
         return total
     }
 
+    /// Request latency percentiles so far, merged over platforms and event loops: for each
+    /// target whose final attempt was answered, the time from handing that request to the
+    /// transport to its response.
+    public func latencySummary() -> LatencySummary {
+        var total = LatencyLane()
+        for job in jobs.values { total.merge(job.latency.merged) }
+        return total.summary
+    }
+
     /// Stops targeting on every platform (see ``DeliveryJob/cancel()``).
     public func cancel() {
         for job in jobs.values { job.cancel() }
@@ -80,7 +90,16 @@ public final class SendRun: Sendable {
         return progress
     }
 
+    /// Installations the targeting scan has yielded so far (a campaign's scan stops early once
+    /// the send is cancelled, so after a cancel this stays well below the segment's size).
+    public var scannedCount: Int { scanned.load(ordering: .relaxed) }
+
+    /// Whether every platform's job was cancelled.
+    public var isCancelled: Bool { jobs.values.allSatisfy(\.isCancelled) }
+
     func addSkipped(_ n: Int) { if n > 0 { skipped.add(n, ordering: .relaxed) } }
+
+    func addScanned(_ n: Int) { scanned.add(n, ordering: .relaxed) }
 
     func endTargeting() {
         for job in jobs.values { job.update { $0.targetingFinished = true } }
@@ -142,8 +161,11 @@ public final class Dispatcher: Sendable {
         let (batchSize, parallelism, index) = (scanBatchSize, scanParallelism, self.index)
         startThread {
             do {
-                try index.scan(target, batchSize: batchSize, parallelism: parallelism) { batch in
-                    Dispatcher.route(batch, run: run, senders: senders)
+                // The slim scan: only what a request and its event need, and it stops at the
+                // next batch once the run is cancelled.
+                try index.scanTargets(target, batchSize: batchSize, parallelism: parallelism) { batch in
+                    run.addScanned(batch.count)
+                    return Dispatcher.route(batch, run: run, senders: senders)
                 }
             } catch {
                 run.cancel()  // the segment was validated above; only a concurrent audience deletion gets here
@@ -153,7 +175,28 @@ public final class Dispatcher: Sendable {
         return run
     }
 
-    /// Routes scanned installations to their platform's job, skipping cancelled jobs.
+    /// Routes scanned records to their platform's job, skipping cancelled jobs and opted-out
+    /// installations. Returns false once the run is cancelled (the scan stops).
+    static func route(_ batch: [TargetRecord], run: SendRun, senders: [Platform: GatewaySender]) -> Bool {
+        var iOS: [DeliveryTarget] = [], android: [DeliveryTarget] = []
+        let (iOSJob, androidJob) = (run.jobs[.iOS], run.jobs[.android])
+        if iOSJob != nil { iOS.reserveCapacity(batch.count) }
+        var skipped = 0
+        for record in batch {
+            guard record.pushOptIn else { skipped += 1; continue }
+            switch record.platform {
+            case .iOS where iOSJob != nil: iOS.append(DeliveryTarget(record))
+            case .android where androidJob != nil: android.append(DeliveryTarget(record))
+            default: skipped += 1
+            }
+        }
+        run.addSkipped(skipped)
+        if let job = iOSJob, let sender = senders[.iOS], !iOS.isEmpty, !job.isCancelled { sender.submit(iOS, to: job) }
+        if let job = androidJob, let sender = senders[.android], !android.isEmpty, !job.isCancelled { sender.submit(android, to: job) }
+        return !run.isCancelled
+    }
+
+    /// Routes resolved installations to their platform's job, skipping cancelled jobs.
     static func route(_ batch: [Installation], run: SendRun, senders: [Platform: GatewaySender]) {
         var byPlatform: [Platform: [DeliveryTarget]] = [:]
         var skipped = 0

@@ -61,6 +61,11 @@ public final class GatewaySender: Sendable {
     private let closing = Atomic<Bool>(false)
     private let watchdogStarted = Atomic<Bool>(false)
     private let lostRequests = Atomic<Int>(0)
+    /// The credential generation of the last requests built: first attempts are inserted with
+    /// it, and corrected only when the requests turn out to carry another.
+    private let lastGeneration = Atomic<UInt64>(0)
+    /// The pool's event loops: a completion batch's latencies go to the lane of the loop it runs on.
+    private let loops: [EventLoop]
 
     struct Slot {
         var target: DeliveryTarget
@@ -76,6 +81,8 @@ public final class GatewaySender: Sendable {
         var onTheWire = false
         /// When the current request was handed to the transport (monotonic ns).
         var sentAt: UInt64 = 0
+        /// The message variant (language) the target gets, fixed at its first attempt.
+        var variant: Int = 0
     }
 
     struct SlotTable {
@@ -93,9 +100,9 @@ public final class GatewaySender: Sendable {
             return slots.count - 1
         }
 
+        /// Moves the slot out (no copy) and frees its place.
         mutating func remove(_ i: Int) -> Slot? {
-            guard i < slots.count, let s = slots[i] else { return nil }
-            slots[i] = nil
+            guard i < slots.count, let s = slots[i].take() else { return nil }
             free.append(i)
             used -= 1
             return s
@@ -110,6 +117,7 @@ public final class GatewaySender: Sendable {
         self.clock = clock
         self.logger = logger
         self.window = SendWindow(capacity: configuration.effectiveWindow)
+        self.loops = group.loops
         let router = CompletionRouter()
         pool = try HTTP2ConnectionPool(configuration: configuration.pool, group: group) { batch in
             router.sender?.complete(batch)
@@ -140,7 +148,7 @@ public final class GatewaySender: Sendable {
     public func makeJob(source: DeliverySource, template: any GatewaySendTemplate, sink: any DeliveryEventSink,
                         feedback: (any DeliveryFeedback)?, sendRatePerMinute: Int? = nil) -> DeliveryJob {
         DeliveryJob(source: source, template: template, sink: sink, feedback: feedback,
-                    sendRatePerMinute: sendRatePerMinute, window: window)
+                    sendRatePerMinute: sendRatePerMinute, window: window, loops: loops.count)
     }
 
     /// Hands targets to the gateway, blocking while the window is full (or pacing to the send
@@ -158,28 +166,62 @@ public final class GatewaySender: Sendable {
             job.pace(n)
             let chunk = rest.prefix(n)
             rest = rest.dropFirst(n)
-            let now = monotonicNanoseconds()
-            let tags: [UInt64] = table.withLock { t in
-                chunk.map { UInt64(t.insert(Slot(target: $0, job: job, attempt: 1, firstSent: now, credentialRetried: false, generation: 0))) }
-            }
             job.update { $0.targeted += n }
             submitted += n
-            send(tags: tags, job: job)
+            sendFirstAttempts(chunk, job: job)
         }
         return submitted
     }
 
-    /// Builds and submits requests for slots of one job (first attempts and retries).
+    /// Inserts first attempts, already marked on the wire, and submits their requests: one lock
+    /// for the whole chunk (a second only when the credentials changed since the last chunk).
+    private func sendFirstAttempts(_ chunk: some Collection<DeliveryTarget>, job: DeliveryJob) {
+        startWatchdog()
+        let now = monotonicNanoseconds()
+        let generation = lastGeneration.load(ordering: .relaxed)
+        let template = job.template
+        let hasVariants = template.variantCount > 1
+        var pairs: [(token: DeviceToken, tag: UInt64, variant: Int)] = []
+        pairs.reserveCapacity(chunk.count)
+        table.withLock { t in
+            for target in chunk {
+                var slot = Slot(target: target, job: job, attempt: 1, firstSent: now, credentialRetried: false, generation: generation)
+                slot.serial = 1
+                slot.onTheWire = true
+                slot.sentAt = now
+                slot.variant = hasVariants ? template.variant(for: target.language) : 0
+                pairs.append((target.token, Self.wireTag(UInt64(t.insert(slot)), 1), slot.variant))
+            }
+        }
+        do {
+            let (requests, built) = try job.template.makeRequests(pairs, timeout: nil)
+            if built != generation {
+                table.withLock { t in
+                    for p in pairs { t.slots[Int(p.tag >> 32)]?.generation = built }
+                }
+                lastGeneration.store(built, ordering: .relaxed)
+            }
+            pool.submit(requests)
+        } catch {
+            table.withLock { t in
+                for p in pairs { t.slots[Int(p.tag >> 32)]?.onTheWire = false }
+            }
+            logger.error("cannot build requests", metadata: ["error": "\(error)", "send": "\(job.source.token)"])
+            finish(pairs.map { ($0.tag >> 32, DeliveryEvent.Kind.error("\(error)")) })
+        }
+    }
+
+    /// Builds and submits requests for slots of one job (retries).
     private func send(tags: [UInt64], job: DeliveryJob) {
         startWatchdog()
         let now = monotonicNanoseconds()
-        let pairs: [(token: DeviceToken, tag: UInt64)] = table.withLock { t in
+        let pairs: [(token: DeviceToken, tag: UInt64, variant: Int)] = table.withLock { t in
             tags.compactMap { tag in
                 guard t.slots[Int(tag)] != nil else { return nil }
                 t.slots[Int(tag)]!.serial &+= 1
                 t.slots[Int(tag)]!.onTheWire = true
                 t.slots[Int(tag)]!.sentAt = now
-                return (t.slots[Int(tag)]!.target.token, Self.wireTag(tag, t.slots[Int(tag)]!.serial))
+                return (t.slots[Int(tag)]!.target.token, Self.wireTag(tag, t.slots[Int(tag)]!.serial), t.slots[Int(tag)]!.variant)
             }
         }
         do {
@@ -198,37 +240,76 @@ public final class GatewaySender: Sendable {
     }
 
     /// Handles a batch of completions (event-loop thread).
+    ///
+    /// One pass under the table's lock: a completion whose outcome is `.accepted` (nearly all)
+    /// moves its slot out of the table at once; the others are marked off the wire and copied
+    /// out for ``handle(_:answered:lane:)`` (retries, feedback, credentials).
     func complete(_ batch: [HTTP2Completion]) {
-        let slots: [(UInt64, Slot?)] = table.withLock { t in
-            batch.map { c in
-                let index = Int(c.tag >> 32), serial = UInt32(truncatingIfNeeded: c.tag)
-                guard index < t.slots.count, let slot = t.slots[index], slot.onTheWire, slot.serial == serial else {
-                    return (UInt64(index), nil)
-                }
-                t.slots[index]!.onTheWire = false
-                return (UInt64(index), slot)
-            }
-        }
+        let now = monotonicNanoseconds()
+        var accepted: [(slot: Slot, latency: UInt64)] = []
+        accepted.reserveCapacity(batch.count)
         var items: [(UInt64, Slot, DeliveryOutcome)] = []
-        items.reserveCapacity(batch.count)
-        for (c, (tag, slot)) in zip(batch, slots) {
-            guard let slot else {
-                strays.add(1, ordering: .relaxed)
-                continue
+        var answered: [UInt64] = []
+        var stale = 0
+        table.withLock { t in
+            for c in batch {
+                let index = Int(c.tag >> 32), serial = UInt32(truncatingIfNeeded: c.tag)
+                guard index < t.slots.count, t.slots[index]?.onTheWire == true, t.slots[index]?.serial == serial else {
+                    stale += 1
+                    continue
+                }
+                // Latency counts gateway answers only; a transport error has no response time.
+                var latency = UInt64.max
+                if case .success = c.result { latency = now &- t.slots[index]!.sentAt }
+                let outcome = t.slots[index]!.job.template.outcome(of: c.result)
+                if case .accepted = outcome {
+                    accepted.append((t.remove(index)!, latency))
+                } else {
+                    t.slots[index]!.onTheWire = false
+                    items.append((UInt64(index), t.slots[index]!, outcome))
+                    answered.append(latency)
+                }
             }
-            items.append((tag, slot, slot.job.template.outcome(of: c.result)))
         }
-        handle(items)
+        if stale > 0 { strays.add(stale, ordering: .relaxed) }
+        let lane = loops.firstIndex { $0.inLoop } ?? loops.count
+        if !accepted.isEmpty { finishAccepted(accepted, lane: lane) }
+        if !items.isEmpty { handle(items, answered: answered, lane: lane) }
     }
 
-    /// Turns outcomes into final events, retries and feedback.
-    private func handle(_ items: [(UInt64, Slot, DeliveryOutcome)]) {
+    /// Final events for accepted requests whose slots already left the table (event-loop thread):
+    /// latencies, `push_sent` events grouped by job, window places back.
+    private func finishAccepted(_ accepted: [(slot: Slot, latency: UInt64)], lane: Int) {
+        let time = Timestamp(millisecondsSince1970: clock.nowMilliseconds())
+        var start = 0
+        while start < accepted.count {
+            let job = accepted[start].slot.job
+            var end = start + 1
+            while end < accepted.count, accepted[end].slot.job === job { end += 1 }
+            let run = accepted[start..<end]
+            job.latency.record(lane: lane, run.lazy.compactMap { $0.latency == .max ? nil : $0.latency })
+            let platform = job.template.platform, source = job.source
+            job.record(run.map { DeliveryEvent(kind: .sent, target: $0.slot.target, platform: platform, time: time,
+                                               source: source, attempts: $0.slot.attempt) })
+            start = end
+        }
+        window.release(accepted.count)
+    }
+
+    /// Turns outcomes into final events, retries and feedback. `answered[i]` is item i's request
+    /// latency (`.max`: no gateway answer); final attempts' latencies go to lane `lane` of their job.
+    private func handle(_ items: [(UInt64, Slot, DeliveryOutcome)], answered: [UInt64] = [], lane: Int = .max) {
         var finals: [(UInt64, DeliveryEvent.Kind)] = []
+        var latencies: [(DeliveryJob, UInt64)] = []
         var retries: [(UInt64, Duration)] = []
         var credentialRetries: [UInt64] = []
         let now = monotonicNanoseconds()
         let policy = configuration.retry
-        for (tag, slot, outcome) in items {
+        for (i, (tag, slot, outcome)) in items.enumerated() {
+            let finalsBefore = finals.count
+            defer {
+                if finals.count > finalsBefore, i < answered.count, answered[i] != .max { latencies.append((slot.job, answered[i])) }
+            }
             switch outcome {
             case .accepted:
                 finals.append((tag, .sent))
@@ -265,10 +346,23 @@ public final class GatewaySender: Sendable {
                 for (tag, _) in retries { t.slots[Int(tag)]?.attempt += 1 }
             }
         }
+        recordLatencies(latencies, lane: lane)
         finish(finals)
         resend(credentialRetries)
         for (tag, delay) in retries {
             timer.schedule(at: monotonicNanoseconds() &+ delay.wholeNanoseconds) { [self] in resend([tag]) }
+        }
+    }
+
+    /// Records final attempts' latencies, one lock of the loop's lane per job run in the batch.
+    private func recordLatencies(_ latencies: [(DeliveryJob, UInt64)], lane: Int) {
+        var start = 0
+        while start < latencies.count {
+            let job = latencies[start].0
+            var end = start + 1
+            while end < latencies.count, latencies[end].0 === job { end += 1 }
+            job.latency.record(lane: lane, latencies[start..<end].lazy.map { $0.1 })
+            start = end
         }
     }
 

@@ -31,15 +31,19 @@ public struct APNsOptions: Sendable, Hashable {
     public var expiration: Int64?
     /// `apns-collapse-id` (at most 64 bytes).
     public var collapseID: String?
+    /// Send an `apns-id` with every request (see ``APNsSendTemplate/apnsID(for:)``), so the
+    /// sender knows each notification's ID in advance; off by default (APNs then assigns one).
+    public var sendsAPNsID: Bool
 
     /// Creates options.
     public init(topic: String, pushType: APNsPushType = .alert, priority: Int? = nil,
-                expiration: Int64? = nil, collapseID: String? = nil) {
+                expiration: Int64? = nil, collapseID: String? = nil, sendsAPNsID: Bool = false) {
         self.topic = topic
         self.pushType = pushType
         self.priority = priority
         self.expiration = expiration
         self.collapseID = collapseID
+        self.sendsAPNsID = sendsAPNsID
     }
 }
 

@@ -215,15 +215,22 @@ public protocol FCMAccessTokenProvider: Sendable {
 public final class FCMSendTemplate: GatewaySendTemplate {
     /// The path every request posts to.
     public let path: String
-    private let prefix: [UInt8]
-    private let suffix: [UInt8]
+    /// The languages with their own variant.
+    public let languages: LanguageVariants
+    private let parts: [(prefix: [UInt8], suffix: [UInt8])]
     private let tokens: any FCMAccessTokenProvider
     private let block: HeaderBlockCache
 
-    /// Builds the body parts and the first header block (fetching an access token if needed).
-    /// - Throws: ``GatewayError`` for a payload over 4096 bytes or unobtainable credentials.
-    public init(message: PushMessage, options: FCMOptions = FCMOptions(), projectID: String, tokens: any FCMAccessTokenProvider) throws(GatewayError) {
-        (prefix, suffix) = try FCMCodec.bodyParts(for: message, options: options)
+    /// Builds the body parts (once per variant) and the first header block (fetching an access
+    /// token if needed).
+    /// - Parameter variants: per-language messages; installations whose language has none get `message`.
+    /// - Throws: ``GatewayError`` for a payload over 4096 bytes (any variant) or unobtainable credentials.
+    public init(message: PushMessage, variants: [LanguageCode: PushMessage] = [:], options: FCMOptions = FCMOptions(),
+                projectID: String, tokens: any FCMAccessTokenProvider) throws(GatewayError) {
+        languages = LanguageVariants(variants)
+        var parts = [try FCMCodec.bodyParts(for: message, options: options)]
+        for language in languages.languages { parts.append(try FCMCodec.bodyParts(for: variants[language]!, options: options)) }
+        self.parts = parts
         path = FCMCodec.path(project: projectID)
         self.tokens = tokens
         let current = try tokens.current()
@@ -238,8 +245,14 @@ public final class FCMSendTemplate: GatewaySendTemplate {
     /// `.android`.
     public var platform: Platform { .android }
 
+    /// One per language variant, plus the default.
+    public var variantCount: Int { parts.count }
+
+    /// The variant of `language` (see ``LanguageVariants``).
+    public func variant(for language: LanguageCode?) -> Int { languages.variant(for: language) }
+
     /// One `POST …/messages:send` per target; the body is `prefix + token + suffix`.
-    public func makeRequests(_ targets: [(token: DeviceToken, tag: UInt64)], timeout: Duration?) throws(GatewayError)
+    public func makeRequests(_ targets: [(token: DeviceToken, tag: UInt64, variant: Int)], timeout: Duration?) throws(GatewayError)
         -> (requests: [HTTP2Request], credentialGeneration: UInt64) {
         let current = try tokens.current()
         var cached = block.current
@@ -251,6 +264,7 @@ public final class FCMSendTemplate: GatewaySendTemplate {
         var requests: [HTTP2Request] = []
         requests.reserveCapacity(targets.count)
         for t in targets {
+            let (prefix, suffix) = parts[t.variant < parts.count ? t.variant : 0]
             var body: [UInt8] = []
             body.reserveCapacity(prefix.count + t.token.count + suffix.count)
             body.append(contentsOf: prefix)

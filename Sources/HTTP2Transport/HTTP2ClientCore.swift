@@ -69,8 +69,9 @@ final class HTTP2ClientCore: NGHTTP2Session {
         self.defaultTimeout = defaultTimeout.wholeNanoseconds
         self.lastActivity = now
         if let names = responseHeaderNames {
-            let set = Set(names.map { Array($0.utf8) })
-            keepHeader = { set.contains(Array($0)) }
+            // A handful of names: compare bytes in place, no allocation per received header.
+            let list = names.map { Array($0.utf8) }
+            keepHeader = { name in list.contains { $0.count == name.count && $0.elementsEqual(name) } }
         } else {
             keepHeader = { _ in true }
         }

@@ -239,7 +239,9 @@ final class ServerConnection: SocketConnection {
         do {
             try core.ingest(bytes)
         } catch {
-            // Let nghttp2's GOAWAY (if any) out, then close this one connection.
+            // Let a TLS alert (e.g. "certificate required") or nghttp2's GOAWAY out, then close
+            // this one connection, so the client learns why.
+            core.drainTLSAlerts(into: out)
             try? core.produce(into: out)
             _ = writeOut()
             finish(error)

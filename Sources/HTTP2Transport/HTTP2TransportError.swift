@@ -5,7 +5,8 @@ public enum HTTP2TransportError: Error, Sendable, Hashable, CustomStringConverti
     case connectFailed(host: String, port: Int, reason: String)
     /// Name resolution failed.
     case resolveFailed(host: String, reason: String)
-    /// The TLS handshake failed; `reason` carries OpenSSL's error, e.g. the verification failure.
+    /// The TLS handshake failed; `reason` carries OpenSSL's error, e.g. the verification failure,
+    /// and what to check on this side.
     case tlsHandshakeFailed(reason: String)
     /// A TLS configuration could not be built (missing file, bad key, key/certificate mismatch).
     case tlsConfiguration(reason: String)
@@ -50,7 +51,7 @@ public enum HTTP2TransportError: Error, Sendable, Hashable, CustomStringConverti
         case .resolveFailed(let host, let reason):
             return "cannot resolve \(host): \(reason)"
         case .tlsHandshakeFailed(let reason):
-            return "TLS handshake failed: \(reason) (check the CA file and the server's certificate name)"
+            return "TLS handshake failed: \(reason)"
         case .tlsConfiguration(let reason):
             return "TLS configuration error: \(reason)"
         case .protocolError(let reason):

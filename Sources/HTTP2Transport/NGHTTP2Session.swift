@@ -84,6 +84,11 @@ class NGHTTP2Session {
         afterReceive()
     }
 
+    /// Moves ciphertext TLS has queued (a handshake failure's alert) to `out`.
+    func drainTLSAlerts(into out: ByteBuffer) {
+        tls?.drainCiphertext(into: out)
+    }
+
     /// Appends everything the session wants to send (encrypted when TLS) to `out`.
     /// Stops early once `out` holds `highWater` bytes; call again when the socket drained.
     func produce(into out: ByteBuffer, highWater: Int = 256 * 1024) throws(HTTP2TransportError) {

@@ -38,11 +38,15 @@ public struct TLSServerConfiguration: Sendable, Hashable {
     public var certificateFile: String
     /// Private key (PEM, PKCS#8 or traditional).
     public var privateKeyFile: String
+    /// When set, clients must present a certificate that chains to a CA in this file (PEM), as
+    /// APNs certificate authentication does; a handshake without one fails.
+    public var clientCAFile: String?
 
     /// Creates a server configuration.
-    public init(certificateFile: String, privateKeyFile: String) {
+    public init(certificateFile: String, privateKeyFile: String, clientCAFile: String? = nil) {
         self.certificateFile = certificateFile
         self.privateKeyFile = privateKeyFile
+        self.clientCAFile = clientCAFile
     }
 }
 
@@ -111,6 +115,13 @@ final class TLSContext: @unchecked Sendable {
         self.isServer = true
         TLSContext.applyCommon(ctx)
         try TLSContext.loadIdentity(ctx, certificate: config.certificateFile, key: config.privateKeyFile)
+        if let ca = config.clientCAFile {
+            guard SSL_CTX_load_verify_locations(ctx, ca, nil) == 1, let names = SSL_load_client_CA_file(ca) else {
+                throw .tlsConfiguration(reason: "cannot load client CA file \(ca): \(openSSLErrors())")
+            }
+            SSL_CTX_set_client_CA_list(ctx, names)  // takes ownership of `names`
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+        }
         CPushShims_SSL_CTX_select_h2_alpn(ctx)
     }
 
@@ -144,8 +155,13 @@ final class TLSSession {
     private(set) var handshakeComplete = false
     /// The peer sent close_notify.
     private(set) var peerClosed = false
+    /// What to check when the handshake fails, from this side's point of view.
+    private let handshakeHint: String
 
     init(context: TLSContext, peerHost: String?) throws(HTTP2TransportError) {
+        handshakeHint = context.isServer
+            ? "check the client: its TLS version, and its certificate if one is required"
+            : "check the CA file and the server's certificate name"
         guard let ssl = SSL_new(context.ctx),
               let rbio = BIO_new(BIO_s_mem()), let wbio = BIO_new(BIO_s_mem())
         else { throw .tlsConfiguration(reason: openSSLErrors("SSL_new failed")) }
@@ -197,7 +213,7 @@ final class TLSSession {
         if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
             reason = "certificate verification failed: \(String(cString: text)) (\(reason))"
         }
-        throw .tlsHandshakeFailed(reason: reason)
+        throw .tlsHandshakeFailed(reason: "\(reason) (\(handshakeHint))")
     }
 
     /// Decrypts everything available into `out`; returns the number of plaintext bytes.

@@ -11,13 +11,32 @@ public struct FCMError: Error, Sendable, Hashable, CustomStringConvertible {
     public let errorCode: String?
     /// `error.message`.
     public let message: String
+    /// The field a `google.rpc.BadRequest` detail names, with its description (nil: no such detail).
+    public let fieldViolation: (field: String, description: String)?
 
     /// Creates an error.
-    public init(code: Int, status: String, errorCode: String?, message: String) {
+    public init(code: Int, status: String, errorCode: String?, message: String,
+                fieldViolation: (field: String, description: String)? = nil) {
         self.code = code
         self.status = status
         self.errorCode = errorCode
         self.message = message
+        self.fieldViolation = fieldViolation
+    }
+
+    /// Compares every field.
+    public static func == (a: FCMError, b: FCMError) -> Bool {
+        a.code == b.code && a.status == b.status && a.errorCode == b.errorCode && a.message == b.message
+            && a.fieldViolation?.field == b.fieldViolation?.field && a.fieldViolation?.description == b.fieldViolation?.description
+    }
+
+    /// Hashes every field.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(status)
+        hasher.combine(errorCode)
+        hasher.combine(message)
+        hasher.combine(fieldViolation?.field)
     }
 
     /// `code errorCode`.
@@ -28,8 +47,21 @@ public struct FCMError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// 404: the registration token is no longer valid.
     public static let unregistered = FCMError(code: 404, status: "NOT_FOUND", errorCode: "UNREGISTERED", message: "Requested entity was not found.")
-    /// 400: the token or message is invalid.
+    /// 400: the message is invalid (no detail names the token).
     public static let invalidArgument = FCMError(code: 400, status: "INVALID_ARGUMENT", errorCode: "INVALID_ARGUMENT", message: "Request contains an invalid argument.")
+    /// 400: the registration token is not a valid FCM token, in Google's shape: the FCM error
+    /// code INVALID_ARGUMENT plus a `google.rpc.BadRequest` detail whose field violation names
+    /// `message.token`.
+    public static let invalidRegistrationToken = FCMError(
+        code: 400, status: "INVALID_ARGUMENT", errorCode: "INVALID_ARGUMENT",
+        message: "The registration token is not a valid FCM registration token",
+        fieldViolation: ("message.token", "The registration token is not a valid FCM registration token"))
+    /// 400: a message field is invalid (a `google.rpc.BadRequest` detail names `message.android.ttl`),
+    /// the answer of the `invalid_argument` scenario rule.
+    public static let invalidMessageField = FCMError(
+        code: 400, status: "INVALID_ARGUMENT", errorCode: "INVALID_ARGUMENT",
+        message: "Invalid value at 'message.android.ttl' (type.googleapis.com/google.protobuf.Duration), Field 'ttl', Illegal duration format; duration must end with 's'",
+        fieldViolation: ("message.android.ttl", "Invalid value at 'message.android.ttl' (type.googleapis.com/google.protobuf.Duration), Field 'ttl', Illegal duration format; duration must end with 's'"))
     /// 403: the token belongs to another sender.
     public static let senderIDMismatch = FCMError(code: 403, status: "PERMISSION_DENIED", errorCode: "SENDER_ID_MISMATCH", message: "SenderId mismatch")
     /// 429: quota exceeded (answered with `retry-after`).
@@ -46,7 +78,7 @@ public struct FCMError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let notFound = FCMError(code: 404, status: "NOT_FOUND", errorCode: nil, message: "The requested URL was not found.")
 
     /// Google's error JSON.
-    var body: [UInt8] {
+    public var body: [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
         writer.key("error")
@@ -61,6 +93,18 @@ public struct FCMError: Error, Sendable, Hashable, CustomStringConvertible {
             writer.string("@type", "type.googleapis.com/google.firebase.fcm.v1.FcmError")
             writer.string("errorCode", errorCode)
             writer.endObject()
+            if let fieldViolation {
+                writer.beginObject()
+                writer.string("@type", "type.googleapis.com/google.rpc.BadRequest")
+                writer.key("fieldViolations")
+                writer.beginArray()
+                writer.beginObject()
+                writer.string("field", fieldViolation.field)
+                writer.string("description", fieldViolation.description)
+                writer.endObject()
+                writer.endArray()
+                writer.endObject()
+            }
             writer.endArray()
         }
         writer.endObject()
@@ -120,7 +164,8 @@ extension MockGateway {
             switch decision.answer {
             case .ok: break
             case .unregistered: failure = .unregistered
-            case .badDeviceToken: failure = .invalidArgument
+            case .badDeviceToken: failure = .invalidRegistrationToken
+            case .invalidArgument: failure = .invalidMessageField
             case .deviceTokenNotForTopic: failure = .senderIDMismatch
             case .transient(let status, _):
                 failure = status == 429 ? .quotaExceeded : status == 500 ? .internal : .unavailable
@@ -171,7 +216,7 @@ extension MockGateway {
             return .failure(.invalidArgument)
         }
         guard let token = message["token"]?.stringValue, isValidFCMToken(token) else {
-            return .failure(.invalidArgument)
+            return .failure(.invalidRegistrationToken)
         }
         var payloadBytes = 0
         if let data = message["data"] {

@@ -49,6 +49,24 @@ public final class MockGateway: HTTP2ServerHandler {
         configuration.maxConcurrentStreams ?? configuration.scenario?.maxConcurrentStreams
     }
 
+    /// Whether new connections start with one stream (see
+    /// ``MockGatewayConfiguration/holdsNewConnectionsToOneStream``).
+    public var holdsNewConnectionsToOneStream: Bool {
+        configuration.holdsNewConnectionsToOneStream && configuration.mode == .validating && configuration.requiresAuthentication
+    }
+
+    /// The `SETTINGS_MAX_CONCURRENT_STREAMS` a new connection is announced: 1 while new
+    /// connections are held to one stream, else ``maxConcurrentStreams``.
+    public var initialMaxConcurrentStreams: Int? {
+        holdsNewConnectionsToOneStream ? 1 : maxConcurrentStreams
+    }
+
+    /// The limit a held connection is raised to: ``maxConcurrentStreams``, else the transport's
+    /// default (1000).
+    var openedMaxConcurrentStreams: UInt32 {
+        UInt32(clamping: maxConcurrentStreams ?? 1000)
+    }
+
     /// Logs the new connection (debug level).
     public func connectionOpened(_ connectionID: UInt64) {
         logger.debug("connection opened", metadata: ["connection": "\(connectionID)"])
@@ -67,10 +85,12 @@ public final class MockGateway: HTTP2ServerHandler {
         let path = request.path
         if path.utf8.starts(with: "/3/".utf8) || !(path.utf8.starts(with: "/v1/".utf8) || path == "/token") {
             response = configuration.mode == .acceptAll ? acceptAllAPNs(request) : handleAPNs(request)
-        } else if path == "/token" {
-            response = handleTokenGrant(request)
         } else {
-            response = configuration.mode == .acceptAll ? acceptAllFCM(request) : handleFCM(request)
+            response = path == "/token" ? handleTokenGrant(request)
+                : configuration.mode == .acceptAll ? acceptAllFCM(request) : handleFCM(request)
+            if holdsNewConnectionsToOneStream, tokens.open(request.connectionID) {
+                response.newMaxConcurrentStreams = openedMaxConcurrentStreams
+            }
         }
         if let streamCounts {
             let directive = streamCounts.directive(for: request.connectionID)
@@ -155,7 +175,9 @@ public final class MockGateway: HTTP2ServerHandler {
         // The apns-id we answer with: the request's when it is a UUID, else a new one.
         let apnsID = headers.apnsID.flatMap { isUUID($0) ? $0 : nil } ?? messageIDs.next()
         let tokenShape = APNsTokenShape(path: request.path)
-        let verdict = validateAPNs(request, headers: headers, tokenShape: tokenShape)
+        var opensConnection = false
+        let verdict = validateAPNs(request, headers: headers, tokenShape: tokenShape, opensConnection: &opensConnection)
+        let newLimit = opensConnection && holdsNewConnectionsToOneStream ? openedMaxConcurrentStreams : nil
         // The token as a String only when a scenario or the recorder needs it.
         let needsToken = scenario != nil || configuration.recorder != nil
         let rawToken = needsToken ? apnsToken(in: request.path) : nil
@@ -175,6 +197,8 @@ public final class MockGateway: HTTP2ServerHandler {
                 reason = .badDeviceToken
             case .deviceTokenNotForTopic:
                 reason = .deviceTokenNotForTopic
+            case .invalidArgument:
+                reason = .badExpirationDate
             case .transient(let status, _):
                 reason = status == 429 ? .tooManyRequests : status == 500 ? .internalServerError : .serviceUnavailable
             }
@@ -190,7 +214,7 @@ public final class MockGateway: HTTP2ServerHandler {
         }
         let idHeader = HTTP2HeaderField("apns-id", apnsID, neverIndex: true)
         guard let reason else {
-            return HTTP2ServerResponse(status: 200, headers: [idHeader], delay: delay)
+            return HTTP2ServerResponse(status: 200, headers: [idHeader], delay: delay, newMaxConcurrentStreams: newLimit)
         }
         var body = JSONWriter(capacity: 64)
         body.beginObject()
@@ -199,11 +223,15 @@ public final class MockGateway: HTTP2ServerHandler {
         body.endObject()
         var responseHeaders = [idHeader, jsonContentType[0]]
         if reason == .tooManyRequests { responseHeaders.append(HTTP2HeaderField("retry-after", "1")) }
-        return HTTP2ServerResponse(status: reason.status, headers: responseHeaders, body: body.bytes, delay: delay)
+        return HTTP2ServerResponse(status: reason.status, headers: responseHeaders, body: body.bytes, delay: delay,
+                                   newMaxConcurrentStreams: newLimit)
     }
 
     /// The checks in the order this gateway applies them; nil when the request is acceptable.
-    func validateAPNs(_ request: HTTP2ServerRequest, headers: APNsHeaders, tokenShape: APNsTokenShape) -> APNsReason? {
+    /// `opensConnection` becomes true when this request's provider token is the first valid one
+    /// on its connection.
+    func validateAPNs(_ request: HTTP2ServerRequest, headers: APNsHeaders, tokenShape: APNsTokenShape,
+                      opensConnection: inout Bool) -> APNsReason? {
         guard request.method == "POST" else { return .methodNotAllowed }
         switch tokenShape.verdict {
         case .badPath: return .badPath
@@ -213,7 +241,8 @@ public final class MockGateway: HTTP2ServerHandler {
         }
         if headers.duplicated { return .duplicateHeaders }
         if configuration.requiresAuthentication {
-            if let rejection = tokens.check(authorization: headers.authorization, connectionID: request.connectionID) {
+            if let rejection = tokens.check(authorization: headers.authorization, connectionID: request.connectionID,
+                                            opensConnection: &opensConnection) {
                 return rejection
             }
         }

@@ -23,6 +23,12 @@ public struct MockGatewayConfiguration: Sendable {
     public var scenario: Scenario?
     /// `SETTINGS_MAX_CONCURRENT_STREAMS` to announce; overrides the scenario's.
     public var maxConcurrentStreams: Int?
+    /// APNs' rule with token authentication: a new connection is allowed one stream until a
+    /// request with a valid provider token has been answered; then the gateway raises its limit
+    /// (a SETTINGS frame with `maxConcurrentStreams`, or the transport's default 1000).
+    /// Applies in validating mode with authentication on; an FCM or `/token` request opens the
+    /// connection at once (Google has no such rule). Default: true.
+    public var holdsNewConnectionsToOneStream: Bool
     /// Time source for provider-token ages, 410 timestamps and records.
     public var clock: GatewayClock
     /// Where answered requests are recorded, if anywhere.
@@ -42,6 +48,7 @@ public struct MockGatewayConfiguration: Sendable {
         allowedTopics: Set<String>? = nil,
         scenario: Scenario? = nil,
         maxConcurrentStreams: Int? = nil,
+        holdsNewConnectionsToOneStream: Bool = true,
         clock: GatewayClock = .system,
         recorder: GatewayRecorder? = nil,
         serviceAccounts: [String: RSAPublicKey] = [:],
@@ -53,6 +60,7 @@ public struct MockGatewayConfiguration: Sendable {
         self.allowedTopics = allowedTopics
         self.scenario = scenario
         self.maxConcurrentStreams = maxConcurrentStreams
+        self.holdsNewConnectionsToOneStream = holdsNewConnectionsToOneStream
         self.clock = clock
         self.recorder = recorder
         self.serviceAccounts = serviceAccounts

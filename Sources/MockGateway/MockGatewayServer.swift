@@ -20,7 +20,9 @@ public final class MockGatewayServer: Sendable {
     ///   - tls: certificate and key; nil serves h2c (prior knowledge).
     ///   - threads: event-loop threads.
     ///   - maxConcurrentStreams: overrides the gateway's (configuration or scenario) value;
-    ///     when both are nil the transport's default is announced.
+    ///     when both are nil the transport's default is announced. A validating gateway with
+    ///     authentication announces 1 first and raises to this after the first valid token
+    ///     (``MockGatewayConfiguration/holdsNewConnectionsToOneStream``).
     /// - Throws: `HTTP2TransportError` when the address cannot be bound or TLS files are unusable.
     public init(
         configuration: MockGatewayConfiguration, host: String = "127.0.0.1", port: Int = 0,
@@ -30,9 +32,11 @@ public final class MockGatewayServer: Sendable {
         // The transport writes to sockets with write(2), so a peer that has gone raises SIGPIPE,
         // which would kill the process (tests, bench) instead of closing one connection.
         signal(SIGPIPE, SIG_IGN)
+        var configuration = configuration
+        if let maxConcurrentStreams { configuration.maxConcurrentStreams = maxConcurrentStreams }
         gateway = MockGateway(configuration: configuration, logger: logger)
         var serverConfiguration = HTTP2ServerConfiguration(host: host, port: port, tls: tls, threads: max(1, threads))
-        if let streams = maxConcurrentStreams ?? gateway.maxConcurrentStreams {
+        if let streams = gateway.initialMaxConcurrentStreams {
             serverConfiguration.maxConcurrentStreams = UInt32(clamping: streams)
         }
         server = try HTTP2Server(configuration: serverConfiguration, handler: gateway, logger: logger)

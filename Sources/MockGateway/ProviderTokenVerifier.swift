@@ -71,6 +71,8 @@ final class ProviderTokenVerifier: Sendable {
         /// The last token that failed verification, to avoid re-checking it on every request.
         var lastRejected: String?
         var lastRejectedReason: APNsReason?
+        /// Whether a valid token (or a non-APNs request) has opened the connection beyond one stream.
+        var opened = false
     }
 
     /// One lock per shard of connections; a connection lives on one loop thread, so there is no
@@ -96,8 +98,18 @@ final class ProviderTokenVerifier: Sendable {
         _ = shard(connectionID).states.withLock { $0.removeValue(forKey: connectionID) }
     }
 
+    /// Marks the connection opened; true the first time (the caller raises its stream limit).
+    func open(_ connectionID: UInt64) -> Bool {
+        shard(connectionID).states.withLock { states in
+            if states[connectionID]?.opened == true { return false }
+            states[connectionID, default: ConnectionState()].opened = true
+            return true
+        }
+    }
+
     /// nil when the request's `authorization` values are acceptable, else the rejection.
-    func check(authorization header: String?, connectionID: UInt64) -> APNsReason? {
+    /// `opensConnection` becomes true when a token is adopted on a connection not yet opened.
+    func check(authorization header: String?, connectionID: UInt64, opensConnection: inout Bool) -> APNsReason? {
         let now = clock.nowMilliseconds()
         let shard = shard(connectionID)
         // Fast path: the same header as the connection's adopted token (no parsing, no copy).
@@ -137,6 +149,8 @@ final class ProviderTokenVerifier: Sendable {
                 updated.header = header
                 updated.issuedAtMilliseconds = issuedAt
                 updated.adoptedAtMilliseconds = now
+                opensConnection = !state.opened
+                updated.opened = true
                 result = nil
             }
         }

@@ -29,7 +29,7 @@ import Darwin
 ///         "fraction": 0.05, "salt": "x"       // deterministic: FNV-1a of salt+token
 ///       },
 ///       "answer": "ok" | "unregistered" | "bad_device_token"
-///               | "device_token_not_for_topic" | "transient",
+///               | "device_token_not_for_topic" | "invalid_argument" | "transient",
 ///       "timestamp_ms": 1793530800000,        // unregistered: the 410 timestamp (default: now)
 ///       "status": 429 | 500 | 503,            // transient: this status for the first
 ///       "first_tries": 2,                     //   K tries of each token, then 200
@@ -149,8 +149,12 @@ public enum ScenarioAnswer: Sendable, Hashable {
     case ok
     /// APNs 410 Unregistered with `timestamp` (nil: the time of the request); FCM 404 UNREGISTERED.
     case unregistered(timestampMilliseconds: Int64?)
-    /// APNs 400 BadDeviceToken; FCM 400 INVALID_ARGUMENT.
+    /// APNs 400 BadDeviceToken; FCM 400 INVALID_ARGUMENT about the token (a `google.rpc.BadRequest`
+    /// field violation on `message.token`, as Google answers a bad registration token).
     case badDeviceToken
+    /// A permanent rejection of the message, not the token: APNs 400 BadExpirationDate; FCM 400
+    /// INVALID_ARGUMENT with a field violation on `message.android.ttl`.
+    case invalidArgument
     /// APNs 400 DeviceTokenNotForTopic; FCM 403 SENDER_ID_MISMATCH.
     case deviceTokenNotForTopic
     /// `status` (429, 500 or 503) for the first `firstTries` requests to each token, then 200.
@@ -316,6 +320,8 @@ extension ScenarioRule {
             answer = .badDeviceToken
         case "device_token_not_for_topic":
             answer = .deviceTokenNotForTopic
+        case "invalid_argument":
+            answer = .invalidArgument
         case "transient":
             guard let status = try positiveInt(object["status"], field: "\(field).status"), [429, 500, 503].contains(status) else {
                 throw ScenarioError(field: "\(field).status", message: "a transient answer needs status 429, 500 or 503")
@@ -325,7 +331,7 @@ extension ScenarioRule {
         default:
             throw ScenarioError(
                 field: "\(field).answer",
-                message: "unknown answer '\(answerName)' (expected ok, unregistered, bad_device_token, device_token_not_for_topic, transient)"
+                message: "unknown answer '\(answerName)' (expected ok, unregistered, bad_device_token, device_token_not_for_topic, invalid_argument, transient)"
             )
         }
         switch object["latency_ms"] {

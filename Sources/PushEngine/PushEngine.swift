@@ -40,8 +40,13 @@ public enum PushEngineError: Error, Sendable, CustomStringConvertible {
 
 /// A notification to send: what it says, and the APNs options that are not the app's.
 public struct PushNotification: Sendable {
-    /// The content.
+    /// The content: the default message, for installations whose language has no variant.
     public var message: PushMessage
+    /// Per-language variants (title, body, …): an installation whose language is a key gets
+    /// that message. Each variant's payload is encoded once per send, not per token.
+    public var variants: [LanguageCode: PushMessage]
+    /// Send an `apns-id` with every APNs request (``APNsSendTemplate/apnsID(for:)``); off by default.
+    public var sendsAPNsID: Bool
     /// `apns-push-type`.
     public var pushType: APNsPushType
     /// `apns-priority` (10, 5 or 1); nil: APNs' default.
@@ -54,14 +59,31 @@ public struct PushNotification: Sendable {
     public var fcm: FCMOptions
 
     /// Creates a notification.
-    public init(message: PushMessage, pushType: APNsPushType = .alert, priority: Int? = nil,
-                expiration: Int64? = nil, collapseID: String? = nil, fcm: FCMOptions = FCMOptions()) {
+    public init(message: PushMessage, variants: [LanguageCode: PushMessage] = [:], pushType: APNsPushType = .alert,
+                priority: Int? = nil, expiration: Int64? = nil, collapseID: String? = nil, sendsAPNsID: Bool = false,
+                fcm: FCMOptions = FCMOptions()) {
         self.message = message
+        self.variants = variants
+        self.sendsAPNsID = sendsAPNsID
         self.fcm = fcm
         self.pushType = pushType
         self.priority = priority
         self.expiration = expiration
         self.collapseID = collapseID
+    }
+}
+
+/// What a campaign's observer sees: where it stands and how fast the gateway answered.
+public struct CampaignStatistics: Hashable, Sendable {
+    /// Targeted, sent, failed, tokens deleted, skipped, pending.
+    public var progress: DeliveryProgress
+    /// Request latency percentiles of final attempts (see ``LatencySummary``).
+    public var latency: LatencySummary
+
+    /// Creates statistics.
+    public init(progress: DeliveryProgress, latency: LatencySummary) {
+        self.progress = progress
+        self.latency = latency
     }
 }
 
@@ -107,16 +129,19 @@ public final class PushApp: Sendable {
             if notification.pushType == .voip { topic += ".voip" }
             if notification.pushType == .liveActivity { topic += ".push-type.liveactivity" }
             let options = APNsOptions(topic: topic, pushType: notification.pushType, priority: notification.priority,
-                                      expiration: notification.expiration, collapseID: notification.collapseID)
+                                      expiration: notification.expiration, collapseID: notification.collapseID,
+                                      sendsAPNsID: notification.sendsAPNsID)
             do {
-                templates[.iOS] = try APNsSendTemplate(message: notification.message, options: options, tokens: providerTokens)
+                templates[.iOS] = try APNsSendTemplate(message: notification.message, variants: notification.variants,
+                                                       options: options, tokens: providerTokens)
             } catch {
                 throw .gateway(error)
             }
         }
         if let fcm = configuration.fcm, let accessTokens {
             do {
-                templates[.android] = try FCMSendTemplate(message: notification.message, options: notification.fcm,
+                templates[.android] = try FCMSendTemplate(message: notification.message, variants: notification.variants,
+                                                          options: notification.fcm,
                                                           projectID: fcm.serviceAccount.projectID, tokens: accessTokens)
             } catch {
                 throw .gateway(error)
@@ -147,6 +172,12 @@ public final class PushApp: Sendable {
 
     /// A campaign launched on this app, by token.
     public func campaign(_ token: SendToken) -> SendRun? { campaigns.withLock { $0[token] } }
+
+    /// A campaign's statistics while it runs and after: progress counters and request latency
+    /// percentiles (merged over platforms and event loops). Nil when the token is unknown.
+    public func statistics(ofCampaign token: SendToken) -> CampaignStatistics? {
+        campaign(token).map { CampaignStatistics(progress: $0.progress, latency: $0.latencySummary()) }
+    }
 
     /// Cancels a running campaign; returns false when the token is unknown.
     @discardableResult

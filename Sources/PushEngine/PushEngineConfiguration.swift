@@ -80,7 +80,7 @@ public struct APNsConfiguration: Sendable {
         }
         let connection = HTTP2ClientConfiguration(
             host: host, port: port, tls: tls, maxConcurrentStreams: maxConcurrentStreams,
-            requestTimeout: requestTimeout, responseHeaderNames: ["apns-id", "retry-after"])
+            requestTimeout: requestTimeout, responseHeaderNames: ["retry-after"])
         return HTTP2ConnectionPoolConfiguration(connection: connection, connections: connections)
     }
 }

@@ -19,7 +19,13 @@ struct BenchCommand: ParsableCommand {
     var installations: Int = 1_000_000
 
     @Option(help: "Generator seed (same seed, same installations).")
-    var seed: UInt64 = 1
+    var seed: UInt64 = 42
+
+    @Option(help: "Fraction of iOS installations (APNs); the rest are Android (FCM HTTP v1).")
+    var iosShare: Double = 0.6
+
+    @Option(name: .customLong("optin-share"), help: "Fraction of installations opted in to push (the campaign's audience).")
+    var optInShare: Double = 0.8
 
     @Flag(help: "Measure the installation index only (build, memory, token lookups, scans).")
     var indexOnly = false
@@ -38,6 +44,21 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Embedded gateway: private key (PEM).")
     var tlsKey: String?
+
+    @Option(help: "APNs signing key (.p8) for provider tokens; default: a key generated for the run.")
+    var apnsKeyFile: String?
+
+    @Option(help: "APNs key ID (with --apns-key-file).")
+    var apnsKeyId: String?
+
+    @Option(help: "APNs team ID (with --apns-key-file).")
+    var apnsTeamId: String?
+
+    @Option(help: "apns-topic: the app's bundle ID.")
+    var topic = "com.example.app"
+
+    @Option(help: "Seconds between plain progress lines on stderr when stdout is not a terminal.")
+    var progressInterval: Double = 3
 
     @Option(help: "Embedded gateway: a failure scenario file (validating mode, no auth checks).")
     var scenario: String?
@@ -69,13 +90,22 @@ struct BenchCommand: ParsableCommand {
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard lookups >= threads else { throw ValidationError("--lookups must be at least --threads") }
         if let b = baselineInstallations, b < 0 { throw ValidationError("--baseline-installations must not be negative") }
+        guard (0...1).contains(iosShare) else { throw ValidationError("--ios-share must be between 0 and 1, got \(iosShare)") }
+        guard (0...1).contains(optInShare) else { throw ValidationError("--optin-share must be between 0 and 1, got \(optInShare)") }
+        guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
+        let keyParts = [apnsKeyFile, apnsKeyId, apnsTeamId].filter { $0 != nil }.count
+        guard keyParts == 0 || keyParts == 3 else {
+            throw ValidationError("--apns-key-file, --apns-key-id and --apns-team-id go together")
+        }
     }
 
     func run() throws {
         guard indexOnly else {
-            try FanOutBench(installations: installations, seed: seed, gateway: gateway, plaintext: plaintext,
-                            caFile: caFile, tlsCert: tlsCert, tlsKey: tlsKey, scenario: scenario,
-                            connections: connections, streams: streams, threads: threads, out: out, json: json).run()
+            try FanOutBench(installations: installations, seed: seed, iosShare: iosShare, optInShare: optInShare,
+                            gateway: gateway, plaintext: plaintext, caFile: caFile, tlsCert: tlsCert, tlsKey: tlsKey,
+                            apnsKeyFile: apnsKeyFile, apnsKeyID: apnsKeyId, apnsTeamID: apnsTeamId, topic: topic,
+                            scenario: scenario, connections: connections, streams: streams, threads: threads, out: out,
+                            json: json, progressInterval: progressInterval).run()
             return
         }
         let options = IndexBenchmark.Options(

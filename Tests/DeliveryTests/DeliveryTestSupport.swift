@@ -70,7 +70,8 @@ final class Harness {
     init(scenario: Scenario? = nil, authenticate: Bool = false, verificationKey: P256PrivateKey = TestData.signingKey,
          clock: SharedTestClock = SharedTestClock(), connections: Int = 2, maxStreams: Int = 100, window: Int? = nil,
          retry: RetryPolicy = RetryPolicy(maxAttempts: 6, initialBackoff: .milliseconds(2), maxBackoff: .milliseconds(20)),
-         mode: MockGatewayConfiguration.Mode = .validating, lostRequestMargin: Duration = .seconds(10)) throws {
+         mode: MockGatewayConfiguration.Mode = .validating, lostRequestMargin: Duration = .seconds(10),
+         recorder: GatewayRecorder? = nil) throws {
         self.clock = clock
         let certificates = try TestData.certificates()
         var keys: [ProviderVerificationKey] = []
@@ -79,7 +80,7 @@ final class Harness {
         }
         server = try MockGatewayServer(
             configuration: MockGatewayConfiguration(mode: mode, verificationKeys: keys, requiresAuthentication: authenticate,
-                                                    scenario: scenario, clock: clock.gateway),
+                                                    scenario: scenario, clock: clock.gateway, recorder: recorder),
             port: 0, tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
             threads: 1)
         let connection = HTTP2ClientConfiguration(
@@ -107,8 +108,14 @@ final class Harness {
 
     /// Runs a campaign over `index` and waits (bounded) for it.
     func campaign(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) throws -> DeliveryProgress {
+        try campaignRun(index, template: template, segment: segment).waitUntilFinished(timeout: .seconds(60))
+    }
+
+    /// Runs a campaign over `index`, waits (bounded) for it and returns the run.
+    func campaignRun(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) throws -> SendRun {
         let run = try dispatcher(index).launchCampaign(SendToken.random(), segment: segment, templates: [.iOS: template])
-        return run.waitUntilFinished(timeout: .seconds(60))
+        _ = run.waitUntilFinished(timeout: .seconds(60))
+        return run
     }
 
     /// Final events by installation ID.
@@ -120,5 +127,13 @@ final class Harness {
         sender.shutdown(timeout: .seconds(5))
         server.shutdown(gracePeriod: .seconds(1))
         group.shutdown()
+    }
+}
+
+/// The mock's records as (token, apns-id, payload), parsed from its JSON lines.
+func recordedRequests(_ recorder: GatewayRecorder) -> [(token: String, messageID: String, payload: String)] {
+    recorder.lines().compactMap { line in
+        guard let json = try? JSONValue.parse(Array(line.utf8)), let token = json["token"]?.stringValue else { return nil }
+        return (token, json["apns_id"]?.stringValue ?? "", json["payload"]?.stringValue ?? "")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Delivery
 import Gateways
 import MockGateway
@@ -94,5 +95,41 @@ import Testing
         let progress = run.waitUntilFinished(timeout: .seconds(30))
         #expect(progress.sent == 400)
         #expect(peak <= 16)
+    }
+
+    /// Cancel stops the segment scan itself, not only the submissions: the scan yields little
+    /// more than what was in the window when the campaign was cancelled.
+    @Test func cancelStopsTheScanEarly() throws {
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(20)))])
+        let h = try Harness(scenario: scenario, window: 20)
+        defer { h.shutdown() }
+        let count = 20_000
+        let run = try h.dispatcher(TestData.index(count)).launchCampaign(.random(), segment: .all, templates: [.iOS: h.template()])
+        for _ in 0..<2_000 where run.progress.targeted == 0 { usleep(1_000) }
+        run.cancel()
+        #expect(run.isCancelled)
+        let progress = run.waitUntilFinished(timeout: .seconds(60))
+        #expect(progress.isFinished && progress.cancelled)
+        #expect(progress.targeted > 0 && progress.targeted < count)
+        #expect(run.scannedCount < count / 4, "the scan went on after the cancel: \(run.scannedCount) of \(count)")
+        #expect(progress.sent + progress.failed == progress.targeted)
+        let events = h.eventsByInstallation
+        #expect(events.count == progress.targeted && events.values.allSatisfy { $0.count == 1 })
+    }
+
+    /// Scanned records carry their language through to the target.
+    @Test func scannedTargetsCarryTheirLanguage() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let index = TestData.index(0)
+        var fr = TestData.installation(1)
+        fr.language = try LanguageCode("fr")
+        _ = try index.upsert(fr)
+        _ = try index.upsert(TestData.installation(2))
+        let progress = try h.campaign(index, template: h.template())
+        #expect(progress.sent == 2)
+        let byID = h.eventsByInstallation
+        #expect(byID[TestData.installationID(1)]?.first?.target.language == (try LanguageCode("fr")))
+        #expect(byID[TestData.installationID(2)]?.first?.target.language == nil)
     }
 }

@@ -86,4 +86,57 @@ import Testing
         }
         #expect(server.gateway.statistics.snapshot().byReason.keys.allSatisfy { !$0.hasPrefix("UNREG") })
     }
+
+    /// Google answers a bad registration token with INVALID_ARGUMENT plus a `google.rpc.BadRequest`
+    /// field violation on `message.token`: the token leaves the index (`token_deleted`). An
+    /// INVALID_ARGUMENT about another field is the message's fault: `push_error`, token kept.
+    @Test func invalidArgumentAboutTheTokenDeletesItAndAnyOtherIsAnError() async throws {
+        let clock = SharedTestClock()
+        let certificates = try TestData.certificates()
+        let scenario = Scenario(rules: [
+            ScenarioRule(match: TokenMatch(tokens: ["fcm-1"]), answer: .badDeviceToken),
+            ScenarioRule(match: TokenMatch(tokens: ["fcm-2"]), answer: .invalidArgument),
+        ])
+        let server = try MockGatewayServer(
+            configuration: MockGatewayConfiguration(scenario: scenario, clock: clock.gateway,
+                                                    serviceAccounts: [Self.email: try Self.key.publicKey()]),
+            tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
+            threads: 1)
+        defer { server.shutdown(gracePeriod: .seconds(1)) }
+        let engine = PushEngine(threads: 1, clock: clock.wall, logger: Logger(label: "test"))
+        defer { engine.shutdown(timeout: .seconds(5)) }
+        let sink = CollectingEventSink()
+        let app = try engine.addApp(AppConfiguration(
+            name: "Droid", apiKey: "K", apns: nil,
+            fcm: FCMConfiguration(origin: .custom(host: "127.0.0.1", port: server.port, caFile: certificates + "/ca.pem"),
+                                  serviceAccount: FCMServiceAccount(projectID: "demo-project", clientEmail: Self.email, privateKey: Self.key,
+                                                                    tokenURI: "https://127.0.0.1:\(server.port)/token"),
+                                  tokenEndpointCAFile: certificates + "/ca.pem")),
+            events: sink)
+        for i in 0..<4 { try app.register(TestData.installation(i, platform: .android)) }
+        let progress = try await app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x"))).finished()
+        #expect(progress.targeted == 4 && progress.sent == 2 && progress.tokensDeleted == 1 && progress.failed == 1)
+        let events = Dictionary(grouping: sink.recorded, by: \.target.installationID)
+        #expect(events[TestData.installationID(1)]?.map(\.kind) == [.tokenDeleted(.fcmInvalidToken)])
+        #expect(events[TestData.installationID(2)]?.map(\.kind) == [.error("INVALID_ARGUMENT")])
+        #expect(app.index.installation(TestData.installationID(1))?.token == nil)
+        #expect(app.index.installation(TestData.installationID(2))?.token != nil)
+        #expect(server.gateway.statistics.snapshot().byReason["INVALID_ARGUMENT"] == 2)
+    }
+
+    /// The mock answers in Google's shape: both INVALID_ARGUMENT bodies map as the real ones would.
+    @Test func theMocksInvalidArgumentBodiesHaveGooglesShape() throws {
+        func outcome(_ error: FCMError) throws -> DeliveryOutcome {
+            let body = try JSONValue.parse(error.body)
+            let details = body["error"]?["details"]?.arrayValue ?? []
+            #expect(details.contains { $0["@type"]?.stringValue == "type.googleapis.com/google.firebase.fcm.v1.FcmError" })
+            return FCMCodec.outcome(of: .success(HTTP2Response(status: error.code, headers: [], body: error.body)))
+        }
+        let token = try JSONValue.parse(FCMError.invalidRegistrationToken.body)
+        let violations = token["error"]?["details"]?.arrayValue?.compactMap { $0["fieldViolations"]?.arrayValue }.joined()
+        #expect(violations?.contains { $0["field"]?.stringValue == "message.token" } == true)
+        #expect(try outcome(.invalidRegistrationToken) == .rejected(.fcmInvalidToken, invalidatedAt: nil))
+        #expect(try outcome(.invalidMessageField) == .rejected(.fcmInvalidArgument, invalidatedAt: nil))
+        #expect(try outcome(.invalidArgument) == .rejected(.fcmInvalidArgument, invalidatedAt: nil))
+    }
 }

@@ -86,6 +86,26 @@ import Testing
         #expect(stats.byReason["TooManyRequests"] == 1)
     }
 
+    /// Only final attempts count: a target answered 429 then 200 is one latency, the second
+    /// request's, which waited the gateway's delay; the connection faults' retries add none.
+    @Test func latencyCountsEachTargetsFinalAttemptOnce() throws {
+        let delay = Duration.milliseconds(120)
+        let scenario = Scenario(rules: [
+            ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(0)]), answer: .transient(status: 429, firstTries: 1), latency: .fixed(delay)),
+            ScenarioRule(match: TokenMatch(), answer: .ok),
+        ], connectionFaults: ConnectionFaults(goAwayAfterStreams: 40))
+        let h = try Harness(scenario: scenario, maxStreams: 20)
+        defer { h.shutdown() }
+        let run = try h.campaignRun(TestData.index(300), template: h.template())
+        let progress = run.progress
+        #expect(progress.sent == 300 && progress.isFinished)
+        let latency = run.latencySummary()
+        #expect(latency.count == 300)
+        #expect(latency.max >= delay)
+        #expect(latency.min <= latency.p50 && latency.p99 <= latency.max)
+        #expect(h.server.gateway.statistics.snapshot().requests > 300)
+    }
+
     @Test(arguments: [ConnectionFaults(goAwayAfterStreams: 150), ConnectionFaults(dropAfterStreams: 230)])
     func connectionFaultsMidCampaignLoseAndDoubleNothing(faults: ConnectionFaults) throws {
         let h = try Harness(scenario: Scenario(connectionFaults: faults), maxStreams: 50,

@@ -20,13 +20,13 @@ import Testing
         let writer: EventLogWriter
         let directory: String
 
-        init(scenario: Scenario? = nil) throws {
+        init(scenario: Scenario? = nil, recorder: GatewayRecorder? = nil) throws {
             let certificates = try TestData.certificates()
             server = try MockGatewayServer(
                 configuration: MockGatewayConfiguration(
                     verificationKeys: [ProviderVerificationKey(keyID: TestData.keyID, teamID: TestData.teamID,
                                                                publicKey: try TestData.signingKey.publicKey())],
-                    scenario: scenario, clock: clock.gateway),
+                    scenario: scenario, clock: clock.gateway, recorder: recorder),
                 tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
                 threads: 1)
             directory = NSTemporaryDirectory() + "pushengine-delivery-\(getpid())-\(UUID().uuidString)"
@@ -130,5 +130,69 @@ import Testing
         let progress = await run.finished()
         #expect(progress.cancelled && progress.targeted < 2000)
         #expect(progress.sent + progress.failed == progress.targeted)
+    }
+
+    /// Latency percentiles come through the facade: every answered target counted once, the
+    /// percentiles ordered, and a gateway delay visible in them (only a lower bound is asserted).
+    @Test func campaignStatisticsCarryLatencyPercentiles() async throws {
+        let delay = Duration.milliseconds(150)
+        let slow = Set((0..<10).map { TestData.tokenHex($0) })
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: slow), answer: .ok, latency: .fixed(delay)),
+                                        ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(10)]), answer: .badDeviceToken)])
+        let s = try Setup(scenario: scenario)
+        defer { s.stop() }
+        for i in 0..<200 { try s.app.register(TestData.installation(i)) }
+        let token = try SendToken("LATENCY")
+        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(body: "x")))
+        let progress = await run.finished()
+        #expect(progress.targeted == 200 && progress.sent == 199)
+        let stats = try #require(s.app.statistics(ofCampaign: token))
+        #expect(stats.progress == progress)
+        let l = stats.latency
+        #expect(l == run.latencySummary())
+        #expect(l.count == 200)  // every target got an answer, the rejected one included
+        #expect(l.min > .zero)
+        #expect(l.min <= l.p50)
+        #expect(l.p50 <= l.p95)
+        #expect(l.p95 <= l.p99)
+        #expect(l.p99 <= l.max)
+        // 10 of 200 answers (5 %) waited `delay`: the slowest 1 % and the maximum did too.
+        #expect(l.max >= delay && l.p99 >= delay)
+        #expect(s.app.statistics(ofCampaign: try SendToken("unknown")) == nil)
+    }
+
+    @Test func latencyOfAnIdleSendIsEmpty() throws {
+        let s = try Setup()
+        defer { s.stop() }
+        let run = try s.app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x")))
+        #expect(run.waitUntilFinished(timeout: .seconds(30)).targeted == 0)
+        #expect(run.latencySummary() == .empty)
+    }
+
+    /// Variants through the facade: the language registered with the installation picks the
+    /// message; the event log still gets one push_sent per installation.
+    @Test func campaignVariantsFollowTheRegisteredLanguage() async throws {
+        let recorder = GatewayRecorder()
+        let s = try Setup(recorder: recorder)
+        defer { s.stop() }
+        for (i, language) in ["fr", "de", nil, "fr"].enumerated() {
+            var installation = TestData.installation(i)
+            installation.language = try language.map { try LanguageCode($0) }
+            try s.app.register(installation)
+        }
+        let notification = PushNotification(message: PushMessage(title: "Hello"),
+                                            variants: [try LanguageCode("fr"): PushMessage(title: "Bonjour"),
+                                                       try LanguageCode("de"): PushMessage(title: "Hallo")],
+                                            sendsAPNsID: true)
+        let token = try SendToken("VARIANTS")
+        let progress = try await s.app.launchCampaign(token, notification: notification).finished()
+        #expect(progress.sent == 4)
+        let titles = Dictionary(uniqueKeysWithValues: recordedRequests(recorder).map { r in
+            (r.token, ["Bonjour", "Hallo", "Hello"].first { r.payload.contains($0) })
+        })
+        #expect(titles == [TestData.tokenHex(0): "Bonjour", TestData.tokenHex(1): "Hallo", TestData.tokenHex(2): "Hello",
+                           TestData.tokenHex(3): "Bonjour"])
+        #expect(recordedRequests(recorder).allSatisfy { UUIDBytes.parse($0.messageID) != nil })
+        #expect(try s.lines().filter { $0.hasSuffix(";push_sent;campaign;VARIANTS;") }.count == 4)
     }
 }

@@ -101,7 +101,7 @@ struct StaticAccessTokens: FCMAccessTokenProvider {
     @Test func requestsCarryThePathHeadersAndAnEscapedToken() throws {
         let template = try FCMSendTemplate(message: PushMessage(body: "b"), projectID: "p1", tokens: StaticAccessTokens())
         let token = try DeviceToken(fcm: #"a"b\c"#)
-        let (requests, generation) = try template.makeRequests([(token, 42)], timeout: nil)
+        let (requests, generation) = try template.makeRequests([(token, 42, 0)], timeout: nil)
         #expect(generation == 1)
         #expect(requests.count == 1 && requests[0].tag == 42)
         #expect(requests[0].path == "/v1/projects/p1/messages:send")

@@ -190,6 +190,73 @@ struct MockGatewayServerTests {
         #expect(wire.connection.peakOpenStreams <= 4)
     }
 
+    @Test("with token auth a new connection gets one stream until a valid provider token is answered")
+    func oneStreamUntilAuthenticated() throws {
+        let wire = try LoopbackGateway(MockGatewayConfiguration(verificationKeys: [try Fixtures.verificationKey()]))
+        let now = Int64(Date().timeIntervalSince1970)
+        func requests(_ tags: ClosedRange<Int>, token: String) -> [HTTP2Request] {
+            tags.map { tag in
+                var r = HTTP2Request(Fixtures.apnsRequest(extraHeaders: [HTTP2HeaderField("authorization", "bearer \(token)")]))
+                r.tag = UInt64(tag)
+                return r
+            }
+        }
+        // Twenty requests with a token signed by an unknown key: refused one at a time.
+        let forged = try Fixtures.providerToken(issuedAt: now, key: P256PrivateKey.generate())
+        wire.connection.submit(requests(1...20, token: forged))
+        let refused = wire.completions.wait(for: 20)
+        #expect(refused.count == 20)
+        #expect(refused.allSatisfy { (try? $0.result.get().status) == 403 })
+        #expect(wire.connection.peakOpenStreams == 1)
+
+        // A second connection whose first request carries a valid token is opened (raised to the
+        // transport's 1000) and then runs requests side by side.
+        let second = try wire.makeConnection()
+        defer { second.close() }
+        let valid = try Fixtures.providerToken(issuedAt: now)
+        second.submit(requests(21...21, token: valid))
+        let opened = wire.completions.wait(for: 21).first { $0.tag == 21 }
+        #expect((try? opened?.result.get().status) == 200)
+        second.submit(requests(22...101, token: valid))
+        let all = wire.completions.wait(for: 101)
+        #expect(all.count == 101)
+        #expect(all.filter { $0.tag > 21 }.allSatisfy { (try? $0.result.get().status) == 200 })
+        #expect(second.peakOpenStreams > 1)
+    }
+
+    @Test("the one-stream rule is off without authentication, in accept-all mode, or when disabled")
+    func oneStreamRuleScope() throws {
+        #expect(MockGateway(configuration: MockGatewayConfiguration(verificationKeys: [])).initialMaxConcurrentStreams == 1)
+        #expect(MockGateway(configuration: MockGatewayConfiguration(requiresAuthentication: false)).initialMaxConcurrentStreams == nil)
+        #expect(MockGateway(configuration: MockGatewayConfiguration(mode: .acceptAll)).initialMaxConcurrentStreams == nil)
+        #expect(MockGateway(configuration: MockGatewayConfiguration(maxConcurrentStreams: 8, holdsNewConnectionsToOneStream: false))
+            .initialMaxConcurrentStreams == 8)
+    }
+
+    @Test("the first valid token raises the limit once per connection; FCM requests open at once")
+    func raiseOncePerConnection() throws {
+        let gateway = MockGateway(configuration: MockGatewayConfiguration(
+            verificationKeys: [try Fixtures.verificationKey()], maxConcurrentStreams: 300))
+        let now = Int64(Date().timeIntervalSince1970)
+        let auth = HTTP2HeaderField("authorization", "bearer \(try Fixtures.providerToken(issuedAt: now))")
+        let forged = HTTP2HeaderField("authorization", "bearer \(try Fixtures.providerToken(issuedAt: now, key: P256PrivateKey.generate()))")
+        #expect(gateway.handle(Fixtures.apnsRequest(extraHeaders: [forged], connectionID: 7)).newMaxConcurrentStreams == nil)
+        let first = gateway.handle(Fixtures.apnsRequest(extraHeaders: [auth], connectionID: 7))
+        #expect(first.status == 200)
+        #expect(first.newMaxConcurrentStreams == 300)
+        #expect(gateway.handle(Fixtures.apnsRequest(extraHeaders: [auth], connectionID: 7)).newMaxConcurrentStreams == nil)
+        // A closed and reused connection ID starts held again.
+        gateway.connectionClosed(7)
+        #expect(gateway.handle(Fixtures.apnsRequest(extraHeaders: [auth], connectionID: 7)).newMaxConcurrentStreams == 300)
+        // FCM has no such rule: its first request opens the connection, even unauthenticated (401).
+        let fcm = HTTP2ServerRequest(method: "POST", path: "/v1/projects/demo/messages:send", authority: "127.0.0.1", scheme: "https",
+                                     headers: [], body: Array(#"{"message":{"token":"abc:def"}}"#.utf8), connectionID: 9)
+        let fcmAnswer = gateway.handle(fcm)
+        #expect(fcmAnswer.status == 401)
+        #expect(fcmAnswer.newMaxConcurrentStreams == 300)
+        #expect(gateway.handle(fcm).newMaxConcurrentStreams == nil)
+    }
+
     @Test("FCM end to end over TLS: token grant, then send")
     func fcmOverWire() throws {
         let key = try RSAPrivateKey.generate(bits: 2048)

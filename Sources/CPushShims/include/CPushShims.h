@@ -7,6 +7,8 @@
 #include <openssl/err.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
+#include <openssl/pem.h>
 #include <nghttp2/nghttp2.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -92,4 +94,11 @@ void CPushShims_SSL_CTX_select_h2_alpn(SSL_CTX *ctx);
 int CPushShims_SSL_set_peer_host(SSL *ssl, const char *host);
 /// 1 when ALPN selected "h2".
 int CPushShims_SSL_get_alpn_is_h2(const SSL *ssl);
+
+/// Writes a self-signed X.509 v3 certificate for `key` to `out` as PEM: subject and issuer
+/// CN=`common_name`, subjectAltName `subject_alt_names` (OpenSSL syntax, "IP:127.0.0.1,DNS:localhost"),
+/// valid from one hour ago for `days` days, signed with SHA-256. Returns 1 on success, 0 on failure
+/// (OpenSSL's error queue says why).
+int CPushShims_write_self_signed_certificate(EVP_PKEY *key, const char *common_name,
+                                             const char *subject_alt_names, int days, BIO *out);
 #endif
