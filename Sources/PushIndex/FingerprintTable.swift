@@ -49,6 +49,13 @@ struct FingerprintTable: Sendable {
         }
     }
 
+    /// Loads `fp`'s home slot and returns it: a software prefetch. A batch issues these for
+    /// all its keys before using any, so the cache misses overlap instead of queueing.
+    @inline(__always)
+    func touch(_ fp: UInt32) -> UInt64 {
+        slots.withUnsafeBufferPointer { $0[Self.home(fp, $0.count)] }
+    }
+
     /// Every value stored under `fp`.
     func values(_ fp: UInt32) -> [UInt32] {
         var out: [UInt32] = []
@@ -171,19 +178,34 @@ func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ n: Int) -> Boo
 /// Interns short strings (time zones, app versions) per shard as 16-bit codes; 0 means none.
 struct StringInterner: Sendable {
     private(set) var strings: [String] = [""]
+    /// A 64-bit hash of each string's UTF-8 bytes, parallel to `strings`.
+    private var hashes: [UInt64] = [0]
     private var codes: [String: UInt16] = [:]
+
+    /// A hash of the UTF-8 bytes, eight at a time (these strings are short).
+    @inline(__always)
+    static func hash(_ s: String) -> UInt64 {
+        if let h = s.utf8.withContiguousStorageIfAvailable({ KeyHasher(seed: 0).hash(UnsafeRawBufferPointer($0), domain: .audienceKey) }) {
+            return h
+        }
+        var copy = s
+        return copy.withUTF8 { KeyHasher(seed: 0).hash(UnsafeRawBufferPointer($0), domain: .audienceKey) }
+    }
 
     /// The code for `s`, adding it when new; 0 when the table is full (65,535 distinct values).
     mutating func code(_ s: String) -> UInt16 {
-        // Few distinct values are the rule (time zones, app versions): compare before hashing.
-        if strings.count <= 16 {
-            for i in 1..<strings.count where strings[i] == s { return UInt16(i) }
+        let h = Self.hash(s)
+        // Few distinct values are the rule: a scan of the hashes, then one string comparison,
+        // costs less than the dictionary's SipHash and bucket probe.
+        if strings.count <= 64 {
+            for i in 1..<hashes.count where hashes[i] == h && strings[i] == s { return UInt16(i) }
         } else if let c = codes[s] {
             return c
         }
         guard strings.count < Int(UInt16.max) else { return 0 }
         let c = UInt16(strings.count)
         strings.append(s)
+        hashes.append(h)
         codes[s] = c
         return c
     }

@@ -19,9 +19,14 @@ public enum IndexBenchmark {
         /// Installations for the baseline (0 skips it). Smaller than `installations` keeps
         /// the naive reference's memory in bounds on shared machines; rates are per installation.
         public var baselineInstallations: Int
+        /// Installations per `upsert(contentsOf:)` call while building.
+        public var buildChunk: Int
 
         /// Creates options.
-        public init(installations: Int, seed: UInt64, threads: Int = 2, lookups: Int = 4_000_000, baselineInstallations: Int? = nil) {
+        public init(installations: Int, seed: UInt64, threads: Int = 2, lookups: Int = 4_000_000, baselineInstallations: Int? = nil,
+                    buildChunk: Int = 512) {
+            precondition(buildChunk > 0, "buildChunk must be positive")
+            self.buildChunk = buildChunk
             self.installations = installations
             self.seed = seed
             self.threads = threads
@@ -52,12 +57,21 @@ public enum IndexBenchmark {
         public var lookupsPerSecond = 0.0
         /// Token lookups per second over all threads, answering the whole installation.
         public var fullLookupsPerSecond = 0.0
-        /// Token lookups per second over all threads, 1,024 tokens per call, answering IDs.
+        /// Process CPU seconds of the batched token lookups.
+        public var batchedLookupCPUSeconds = 0.0
+        /// Token lookups per second over all threads, 8,192 tokens per call, answering IDs.
         public var batchedLookupsPerSecond = 0.0
         /// Seconds of the scan `tier = gold AND age > 30`, yielding the matches in batches.
         public var scanSeconds = 0.0
         /// Installations it yielded.
         public var scanMatches = 0
+        /// Seconds of the same two-attribute scan through `scanTargets` (what a send reads:
+        /// `TargetRecord`s of installations with a token). Index only.
+        public var targetScanSeconds = 0.0
+        /// Process CPU seconds of that scan.
+        public var targetScanCPUSeconds = 0.0
+        /// Records it yielded.
+        public var targetScanMatches = 0
         /// Seconds of the scan `language = fr AND opt-in`.
         public var fieldScanSeconds = 0.0
         /// Installations it yielded.
@@ -120,8 +134,16 @@ public enum IndexBenchmark {
             let index = ShardedIndex(configuration: .init(rowShards: 256, keyShards: 256, expectedInstallations: options.installations))
             let start = clock.now
             let cpu0 = cpuSeconds()
+            // The bulk path (`upsert(contentsOf:)`), as a loader or resync would use it: each
+            // thread generates chunks of `buildChunk` installations and upserts each in one call.
+            let chunk = options.buildChunk
             parallel(options.installations, threads: threads) { _, range in
-                for i in range { _ = try! index.upsert(generator.installation(i)) }
+                var lo = range.lowerBound
+                while lo < range.upperBound {
+                    let hi = min(lo + chunk, range.upperBound)
+                    _ = try! index.upsert(contentsOf: (lo..<hi).map { generator.installation($0) })
+                    lo = hi
+                }
             }
             f.buildSeconds = seconds(clock.now - start)
             f.buildCPUSeconds = cpuSeconds() - cpu0
@@ -169,6 +191,7 @@ public enum IndexBenchmark {
                 let rounds = max(1, perThread / batch)
                 let hits = Atomic<Int>(0)
                 let lookupStart = clock.now
+                let cpu0 = cpuSeconds()
                 parallel(threads, threads: threads) { t, _ in
                     var n = 0
                     var j = (t * sampleSize / threads) / batch * batch
@@ -181,6 +204,7 @@ public enum IndexBenchmark {
                 }
                 let total = rounds * threads * min(batch, sampleSize)
                 f.batchedLookupsPerSecond = Double(total) / seconds(clock.now - lookupStart)
+                f.batchedLookupCPUSeconds = cpuSeconds() - cpu0
                 precondition(hits.load(ordering: .relaxed) == total, "batched token lookups missed")
             }
 
@@ -191,6 +215,14 @@ public enum IndexBenchmark {
             }
             f.scanSeconds = seconds(clock.now - scanStart)
             f.scanCPUSeconds = cpuSeconds() - scanCPU0
+            let targetStart = clock.now
+            let targetCPU0 = cpuSeconds()
+            f.targetScanMatches = try index.scanTargets(attributeSegment, batchSize: 1024, parallelism: threads) { batch in
+                precondition(!batch.isEmpty)
+                return true
+            }
+            f.targetScanSeconds = seconds(clock.now - targetStart)
+            f.targetScanCPUSeconds = cpuSeconds() - targetCPU0
             let fieldStart = clock.now
             f.fieldScanMatches = try index.scan(fieldSegment, batchSize: 1024, parallelism: threads) { batch in
                 precondition(!batch.isEmpty)
@@ -276,9 +308,11 @@ extension IndexBenchmark.Result {
             "build_per_second":\(number(f.buildPerSecond)),"bytes_per_installation":\(number(f.bytesPerInstallation)),\
             "attribute_write_seconds":\(number(f.attributeSeconds)),"attribute_bytes_per_user":\(number(f.attributeBytesPerUser)),\
             "lookups_per_second":\(number(f.lookupsPerSecond)),"full_lookups_per_second":\(number(f.fullLookupsPerSecond)),"lookup_cpu_seconds":\(number(f.lookupCPUSeconds)),\
-            "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),\
+            "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),"batched_lookup_cpu_seconds":\(number(f.batchedLookupCPUSeconds)),\
             "scan_seconds":\(number(f.scanSeconds)),"scan_cpu_seconds":\(number(f.scanCPUSeconds)),\
             "scan_matches":\(f.scanMatches),"scan_ns_per_installation":\(number(f.scanNanosecondsPerInstallation)),\
+            "target_scan_seconds":\(number(f.targetScanSeconds)),"target_scan_cpu_seconds":\(number(f.targetScanCPUSeconds)),\
+            "target_scan_matches":\(f.targetScanMatches),\
             "field_scan_seconds":\(number(f.fieldScanSeconds)),"field_scan_matches":\(f.fieldScanMatches)}
             """
         }

@@ -57,6 +57,8 @@ struct KeyShard: Sendable {
     var extraDevices: [UInt32: [UInt32]] = [:]
     /// Attribute names this shard has resolved through the registry (codes and types are final).
     var knownAttributes: [String: (code: UInt16, type: AttributeType)] = [:]
+    /// Where batched paths fold the slots they touch ahead of use, so the loads stay.
+    var touchSink: UInt64 = 0
     let hasher: KeyHasher
 
     init(expectedTokens: Int, expectedAdvertising: Int, expectedCustom: Int, hasher: KeyHasher) {
@@ -107,6 +109,15 @@ struct KeyShard: Sendable {
     func customID(_ r: UInt32) -> CustomID {
         let rec = records[Int(r)]
         return CustomID(unchecked: arena.with(rec.idOffset, Int(rec.idLength)) { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// Loads record `r` and the first byte of its custom ID (see `FingerprintTable.touch`).
+    @inline(__always)
+    func touchCustomID(_ r: UInt32) -> UInt64 {
+        records.withUnsafeBufferPointer { records in
+            let rec = records[Int(r)]
+            return arena.bytes.withUnsafeBufferPointer { Int(rec.idOffset) < $0.count ? UInt64($0[Int(rec.idOffset)]) : 0 }
+        }
     }
 
     func withCustomBytes<R>(_ r: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {

@@ -67,6 +67,8 @@ struct RowShard: Sendable {
     var arena = ByteArena()
     var strings = StringInterner()
     var liveCount = 0
+    /// Where batched paths fold the slots they touch ahead of use, so the loads stay.
+    var touchSink: UInt64 = 0
 
     init(expected: Int) {
         ids = FingerprintTable(expected: expected)

@@ -163,6 +163,20 @@ public final class ShardedIndex: Sendable {
         let byShard = Self.bucketed(n, buckets: keyShards.count + 1) { i in
             refs[i] == Row.none ? keyShards.count : shard(ofRecord: refs[i])
         }
+        // Two passes: the first loads every record and its bytes (independent misses that
+        // overlap across the whole batch), the second, finding them cached, builds the IDs.
+        // Each pass reads under the key shard's lock; only the second keeps what it read.
+        if n >= 64 {
+            for k in keyShards.indices where byShard.starts[k] < byShard.starts[k + 1] {
+                keyShards[k].withLock { ks in
+                    var sink: UInt64 = 0
+                    for j in byShard.starts[k]..<byShard.starts[k + 1] {
+                        sink ^= ks.touchCustomID(record(ofRef: refs[byShard.order[j]]))
+                    }
+                    ks.touchSink ^= sink
+                }
+            }
+        }
         for k in keyShards.indices where byShard.starts[k] < byShard.starts[k + 1] {
             keyShards[k].withLock { ks in
                 for j in byShard.starts[k]..<byShard.starts[k + 1] {
@@ -277,115 +291,28 @@ public final class ShardedIndex: Sendable {
 
     // MARK: Installations
 
+    /// The hashes of an installation's keys, computed once before any lock.
+    struct UpsertHashes {
+        var id: UInt64
+        var token: UInt64?
+        var custom: UInt64?
+        var advertising: UInt64?
+    }
+
+    @inline(__always)
+    func upsertHashes(_ inst: Installation) -> UpsertHashes {
+        UpsertHashes(id: hasher.hash(inst.id), token: inst.token.map { hasher.hash($0) },
+                     custom: inst.customID.map { hasher.hash($0) }, advertising: inst.advertisingID.map { hasher.hash($0) })
+    }
+
     private func upsertInstallation(_ inst: Installation) throws(ValidationError) -> (UpsertOutcome, UInt64) {
         try inst.validate()
         // Every key is hashed once, before any lock.
-        let idHash = hasher.hash(inst.id)
-        let tokenHash = inst.token.map { hasher.hash($0) }
-        let customHash = inst.customID.map { hasher.hash($0) }
-        let advertisingHash = inst.advertisingID.map { hasher.hash($0) }
-        let b = rowShardIndex(idHash)
+        let hashes = upsertHashes(inst)
+        let b = rowShardIndex(hashes.id)
         var displaced: [UInt32] = []
         let (outcome, seq, ref) = rowShards[b].withLock { s -> (UpsertOutcome, UInt64, UInt32) in
-            var created = false
-            let r: UInt32
-            if let found = s.find(inst.id, fingerprint: idHash.fingerprint) {
-                r = found
-            } else {
-                r = s.allocate(inst.id, fingerprint: idHash.fingerprint, maxRows: maxRowsPerShard)
-                created = true
-            }
-            let ref = rowRef(b, r)
-            var row = s.rows[Int(r)]
-            let wasOptedIn = !created && row.has(Row.optIn)
-
-            // Token: moves between key-shard entries when it changes.
-            let sameToken: Bool
-            if let token = inst.token {
-                sameToken = row.tokenLength != 0 && row.has(Row.android) == (inst.platform == .android) && s.tokenEquals(row, token)
-            } else {
-                sameToken = row.tokenLength == 0
-            }
-            if !sameToken {
-                if row.tokenLength != 0 {
-                    let oldHash = s.withToken(row) { hasher.hash($0, domain: row.has(Row.android) ? .fcmToken : .apnsToken) }
-                    keyShards[keyShardIndex(oldHash)].withLock { _ = $0.tokens.remove(oldHash.fingerprint, ref) }
-                    s.clearToken(&row)
-                }
-                row.set(Row.android, inst.platform == .android)
-                if let token = inst.token, let th = tokenHash {
-                    s.setToken(&row, token)
-                    keyShards[keyShardIndex(th)].withLock { ks in
-                        _ = ks.tokens.first(th.fingerprint) { other in
-                            if other != ref { displaced.append(other) }
-                            return false
-                        }
-                        ks.tokens.insert(th.fingerprint, ref)
-                    }
-                }
-                row.tokenRegisteredAt = inst.tokenRegisteredAt.millisecondsSince1970
-            } else if inst.token != nil {
-                row.tokenRegisteredAt = max(row.tokenRegisteredAt, inst.tokenRegisteredAt.millisecondsSince1970)
-            }
-            row.set(Row.android, inst.platform == .android)
-
-            // Custom ID: one record per user in its key shard, listing the user's installations.
-            let oldCustom = row.customRef
-            if let customID = inst.customID, let ch = customHash {
-                let k = keyShardIndex(ch)
-                var same = false
-                if oldCustom != Row.none && shard(ofRecord: oldCustom) == k {
-                    let record = record(ofRef: oldCustom)
-                    same = keyShards[k].withLock { $0.recordMatches(record, customID) }
-                }
-                if !same {
-                    if oldCustom != Row.none { detachCustom(oldCustom, ref) }
-                    let maxRecords = maxRecordsPerShard
-                    let record = keyShards[k].withLock { ks in
-                        let record = ks.findOrCreateRecord(customID, fingerprint: ch.fingerprint, maxRecords: maxRecords)
-                        ks.addDevice(record, ref)
-                        return record
-                    }
-                    row.customRef = recordRef(k, record)
-                }
-            } else if oldCustom != Row.none {
-                detachCustom(oldCustom, ref)
-                row.customRef = Row.none
-            }
-
-            // Advertising ID: a multimap entry (reinstalls share one).
-            let oldAdvertising = row.has(Row.hasAdvertisingID) ? UUIDBytes(hi: row.advHi, lo: row.advLo) : nil
-            if oldAdvertising != inst.advertisingID?.uuid {
-                if let old = oldAdvertising {
-                    let oh = hasher.hash(old, domain: .advertisingID)
-                    keyShards[keyShardIndex(oh)].withLock { _ = $0.advertising.remove(oh.fingerprint, ref) }
-                }
-                if let adv = inst.advertisingID, let ah = advertisingHash {
-                    keyShards[keyShardIndex(ah)].withLock { $0.advertising.insert(ah.fingerprint, ref) }
-                    row.advHi = adv.uuid.hi
-                    row.advLo = adv.uuid.lo
-                } else {
-                    row.advHi = 0
-                    row.advLo = 0
-                }
-            }
-            row.set(Row.hasAdvertisingID, inst.advertisingID != nil)
-            row.set(Row.upperCaseAdvertisingID, inst.advertisingID?.letterCase == .upper)
-            if case .uuid(_, let letterCase) = inst.id.storage { row.set(Row.upperCaseID, letterCase == .upper) }
-
-            row.set(Row.optIn, inst.pushOptIn)
-            row.language = inst.language?.packed ?? 0
-            row.region = inst.region?.packed ?? 0
-            row.timeZone = inst.timeZone.map { s.strings.code($0.value) } ?? 0
-            row.appVersion = inst.appVersion.map { s.strings.code($0.value) } ?? 0
-            let created32 = packedSeconds(inst.createdAt)
-            row.createdAt = created ? created32 : min(row.createdAt, created32)
-            row.lastSeenAt = packedSeconds(inst.lastSeenAt)
-            s.rows[Int(r)] = row
-            s.compactIfNeeded()
-
-            let change: OptInChange? = wasOptedIn == inst.pushOptIn ? nil : (inst.pushOptIn ? .optedIn : .optedOut)
-            return (UpsertOutcome(created: created, optInChange: change, tokenChanged: !sameToken), nextSequence(), ref)
+            upsertLocked(inst, hashes, shard: b, &s, displaced: &displaced)
         }
         if let token = inst.token {
             for victim in displaced {
@@ -393,6 +320,116 @@ public final class ShardedIndex: Sendable {
             }
         }
         return (outcome, seq)
+    }
+
+    /// The body of an upsert, under row shard `b`'s lock (`s`). Installations that held the
+    /// same token before are appended to `displaced`: the caller settles them after unlocking.
+    @inline(__always)
+    func upsertLocked(_ inst: Installation, _ hashes: UpsertHashes, shard b: Int, _ s: inout RowShard,
+                      displaced: inout [UInt32]) -> (UpsertOutcome, UInt64, UInt32) {
+        let idHash = hashes.id
+        let tokenHash = hashes.token
+        let customHash = hashes.custom
+        let advertisingHash = hashes.advertising
+        var created = false
+        let r: UInt32
+        if let found = s.find(inst.id, fingerprint: idHash.fingerprint) {
+            r = found
+        } else {
+            r = s.allocate(inst.id, fingerprint: idHash.fingerprint, maxRows: maxRowsPerShard)
+            created = true
+        }
+        let ref = rowRef(b, r)
+        var row = s.rows[Int(r)]
+        let wasOptedIn = !created && row.has(Row.optIn)
+
+        // Token: moves between key-shard entries when it changes.
+        let sameToken: Bool
+        if let token = inst.token {
+            sameToken = row.tokenLength != 0 && row.has(Row.android) == (inst.platform == .android) && s.tokenEquals(row, token)
+        } else {
+            sameToken = row.tokenLength == 0
+        }
+        if !sameToken {
+            if row.tokenLength != 0 {
+                let oldHash = s.withToken(row) { hasher.hash($0, domain: row.has(Row.android) ? .fcmToken : .apnsToken) }
+                keyShards[keyShardIndex(oldHash)].withLock { _ = $0.tokens.remove(oldHash.fingerprint, ref) }
+                s.clearToken(&row)
+            }
+            row.set(Row.android, inst.platform == .android)
+            if let token = inst.token, let th = tokenHash {
+                s.setToken(&row, token)
+                keyShards[keyShardIndex(th)].withLock { ks in
+                    _ = ks.tokens.first(th.fingerprint) { other in
+                        if other != ref { displaced.append(other) }
+                        return false
+                    }
+                    ks.tokens.insert(th.fingerprint, ref)
+                }
+            }
+            row.tokenRegisteredAt = inst.tokenRegisteredAt.millisecondsSince1970
+        } else if inst.token != nil {
+            row.tokenRegisteredAt = max(row.tokenRegisteredAt, inst.tokenRegisteredAt.millisecondsSince1970)
+        }
+        row.set(Row.android, inst.platform == .android)
+
+        // Custom ID: one record per user in its key shard, listing the user's installations.
+        let oldCustom = row.customRef
+        if let customID = inst.customID, let ch = customHash {
+            let k = keyShardIndex(ch)
+            var same = false
+            if oldCustom != Row.none && shard(ofRecord: oldCustom) == k {
+                let record = record(ofRef: oldCustom)
+                same = keyShards[k].withLock { $0.recordMatches(record, customID) }
+            }
+            if !same {
+                if oldCustom != Row.none { detachCustom(oldCustom, ref) }
+                let maxRecords = maxRecordsPerShard
+                let record = keyShards[k].withLock { ks in
+                    let record = ks.findOrCreateRecord(customID, fingerprint: ch.fingerprint, maxRecords: maxRecords)
+                    ks.addDevice(record, ref)
+                    return record
+                }
+                row.customRef = recordRef(k, record)
+            }
+        } else if oldCustom != Row.none {
+            detachCustom(oldCustom, ref)
+            row.customRef = Row.none
+        }
+
+        // Advertising ID: a multimap entry (reinstalls share one).
+        let oldAdvertising = row.has(Row.hasAdvertisingID) ? UUIDBytes(hi: row.advHi, lo: row.advLo) : nil
+        if oldAdvertising != inst.advertisingID?.uuid {
+            if let old = oldAdvertising {
+                let oh = hasher.hash(old, domain: .advertisingID)
+                keyShards[keyShardIndex(oh)].withLock { _ = $0.advertising.remove(oh.fingerprint, ref) }
+            }
+            if let adv = inst.advertisingID, let ah = advertisingHash {
+                keyShards[keyShardIndex(ah)].withLock { $0.advertising.insert(ah.fingerprint, ref) }
+                row.advHi = adv.uuid.hi
+                row.advLo = adv.uuid.lo
+            } else {
+                row.advHi = 0
+                row.advLo = 0
+            }
+        }
+        row.set(Row.hasAdvertisingID, inst.advertisingID != nil)
+        row.set(Row.upperCaseAdvertisingID, inst.advertisingID?.letterCase == .upper)
+        if case .uuid(_, let letterCase) = inst.id.storage { row.set(Row.upperCaseID, letterCase == .upper) }
+
+        row.set(Row.optIn, inst.pushOptIn)
+        row.language = inst.language?.packed ?? 0
+        row.region = inst.region?.packed ?? 0
+        row.timeZone = inst.timeZone.map { s.strings.code($0.value) } ?? 0
+        row.appVersion = inst.appVersion.map { s.strings.code($0.value) } ?? 0
+        let created32 = packedSeconds(inst.createdAt)
+        row.createdAt = created ? created32 : min(row.createdAt, created32)
+        row.lastSeenAt = packedSeconds(inst.lastSeenAt)
+        s.rows[Int(r)] = row
+        s.compactIfNeeded()
+
+        let change: OptInChange? = wasOptedIn == inst.pushOptIn ? nil : (inst.pushOptIn ? .optedIn : .optedOut)
+        return (UpsertOutcome(created: created, optInChange: change, tokenChanged: !sameToken), nextSequence(), ref)
     }
 
     /// Removes installation `ref` from the custom record `customRef` (under the row's lock).
@@ -404,7 +441,7 @@ public final class ShardedIndex: Sendable {
     /// Two installations hold one token (a device reinstalled, or restored onto another
     /// installation): the one that registered it last keeps it, ties going to the higher reference.
     /// Takes one row shard at a time; each displacement runs this once, so the state converges.
-    private func settleTokenConflict(_ token: DeviceToken, holder: UInt32, registeredAt: Int64, other: UInt32) {
+    func settleTokenConflict(_ token: DeviceToken, holder: UInt32, registeredAt: Int64, other: UInt32) {
         let th = hasher.hash(token)
         let k = keyShardIndex(th)
         let otherWins: Bool? = rowShards[shard(ofRow: other)].withLock { s in
@@ -637,6 +674,12 @@ public final class ShardedIndex: Sendable {
         let byKeyShard = Self.bucketed(n, buckets: keyShards.count) { keyShardIndex(hashes[$0]) }
         for k in keyShards.indices where byKeyShard.starts[k] < byKeyShard.starts[k + 1] {
             keyShards[k].withLock { ks in
+                // Load every home slot of the group first: the misses overlap.
+                var sink: UInt64 = 0
+                for j in byKeyShard.starts[k]..<byKeyShard.starts[k + 1] {
+                    sink ^= ks.tokens.touch(hashes[byKeyShard.order[j]].fingerprint)
+                }
+                ks.touchSink ^= sink
                 for j in byKeyShard.starts[k]..<byKeyShard.starts[k + 1] {
                     let i = byKeyShard.order[j]
                     var seen = 0
@@ -654,6 +697,14 @@ public final class ShardedIndex: Sendable {
         }
         for b in rowShards.indices where byRowShard.starts[b] < byRowShard.starts[b + 1] {
             rowShards[b].withLock { s in
+                var sink: UInt64 = 0
+                s.rows.withUnsafeBufferPointer { rows in
+                    for j in byRowShard.starts[b]..<byRowShard.starts[b + 1] {
+                        let r = Int(row(ofRef: refs[byRowShard.order[j]]))
+                        if r < rows.count { sink ^= rows[r].tok0 ^ UInt64(rows[r].flags) }  // both lines of a 96-byte row
+                    }
+                }
+                s.touchSink ^= sink
                 for j in byRowShard.starts[b]..<byRowShard.starts[b + 1] {
                     let i = byRowShard.order[j]
                     let r = Int(row(ofRef: refs[i]))

@@ -79,10 +79,17 @@ extension ShardedIndex {
                 customRefs.reserveCapacity(batchSize)
                 var anyCustom = false
                 let finished: Bool = rowShards[b].withLock { s in
+                    var sink: UInt64 = 0
                     let done = withScanBuffers(program, masks) { code, bits, offsets, counts in
                         s.rows.withUnsafeBufferPointer { rows in
                             let n = rows.count
+                            var touched = cursor
                             while cursor < n && batch.count < batchSize {
+                                if cursor == touched {
+                                    touched = min(cursor + CompiledSegment.touchWindow, n)
+                                    sink ^= program.touchMasks(rows, cursor..<touched, code: code, masks: bits, offsets: offsets,
+                                                               counts: counts, recordBits: recordBits)
+                                }
                                 let row = rows[cursor]
                                 cursor += 1
                                 // Dead rows and rows without a token are skipped before the predicate runs.
@@ -97,6 +104,7 @@ extension ShardedIndex {
                             return cursor >= n
                         }
                     }
+                    s.touchSink ^= sink
                     // Still under the row shard's lock: the references cannot go stale.
                     if anyCustom { customIDs(customRefs) { i, id in batch[i].customID = id } }
                     return done

@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,13 +11,14 @@ import Glibc
 /// (the delivery engine's TSan runs did). The runtime's entry points are looked up once; in
 /// normal builds they are absent and each annotation is one predictable branch.
 public final class Locked<State: ~Copyable>: Sendable {
-    private let mutex: Mutex<State>
+    @usableFromInline let mutex: Mutex<State>
 
     /// Creates the lock around `state`.
     public init(_ state: consuming sending State) { mutex = Mutex(state) }
 
-    /// Runs `body` with the state, holding the lock.
-    @inline(__always)
+    /// Runs `body` with the state, holding the lock. Inlinable: callers in other modules
+    /// specialise it, instead of paying generic metadata lookups on every critical section.
+    @inlinable @inline(__always)
     public func withLock<Result: ~Copyable, E: Error>(_ body: (inout sending State) throws(E) -> sending Result) throws(E) -> sending Result {
         try mutex.withLock { (state: inout sending State) throws(E) -> sending Result in
             ThreadSanitizerHooks.acquire(self)
@@ -28,21 +29,22 @@ public final class Locked<State: ~Copyable>: Sendable {
 }
 
 /// `__tsan_acquire` / `__tsan_release`, when the process runs under ThreadSanitizer.
+@usableFromInline
 enum ThreadSanitizerHooks {
-    typealias Annotation = @convention(c) (UnsafeRawPointer?) -> Void
+    @usableFromInline typealias Annotation = @convention(c) (UnsafeRawPointer?) -> Void
 
-    private static let entryPoints: (acquire: Annotation, release: Annotation)? = {
+    @usableFromInline static let entryPoints: (acquire: Annotation, release: Annotation)? = {
         guard let acquire = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_acquire"),
               let release = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_release") else { return nil }
         return (unsafeBitCast(acquire, to: Annotation.self), unsafeBitCast(release, to: Annotation.self))
     }()
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func acquire(_ lock: AnyObject) {
         if let entryPoints { entryPoints.acquire(UnsafeRawPointer(Unmanaged.passUnretained(lock).toOpaque())) }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func release(_ lock: AnyObject) {
         if let entryPoints { entryPoints.release(UnsafeRawPointer(Unmanaged.passUnretained(lock).toOpaque())) }
     }

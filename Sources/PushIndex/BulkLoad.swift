@@ -1,0 +1,98 @@
+public import PushModel
+
+extension ShardedIndex {
+    /// Upserts many installations at once, each through the same funnel as `upsert(_:)`:
+    /// the same outcomes, the same observer records (one `.upsert` per installation, after
+    /// the lock of its row shard is released), the same token-conflict rule.
+    ///
+    /// Faster than one call each for loading and resynchronising: installations are grouped
+    /// by shard, each shard's lock is taken once per call, and the table slots a group will
+    /// probe are loaded for the whole group before any is used, so their cache misses overlap.
+    /// Installations of one row shard (so any two with the same ID) are applied in the order
+    /// given; across row shards the order is not specified.
+    ///
+    /// Everything is validated first: on a `ValidationError` (its field prefixed with the
+    /// position, as in `[3].token`) nothing has changed.
+    @discardableResult
+    public func upsert(contentsOf installations: [Installation]) throws(ValidationError) -> [UpsertOutcome] {
+        let n = installations.count
+        guard n > 0 else { return [] }
+        for i in 0..<n {
+            do { try installations[i].validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
+        }
+        let hashes = installations.map { upsertHashes($0) }
+        warmKeyShards(hashes)
+
+        var outcomes = [UpsertOutcome](repeating: UpsertOutcome(created: false, optInChange: nil, tokenChanged: false), count: n)
+        var sequences = [UInt64](repeating: 0, count: n)
+        let byRowShard = Self.bucketed(n, buckets: rowShards.count) { rowShardIndex(hashes[$0].id) }
+        // Start at a shard that depends on the batch, so concurrent loaders do not walk the
+        // shards in step and queue on each other's locks (one row shard is held at a time).
+        let first = byRowShard.order.isEmpty ? 0 : rowShardIndex(hashes[n / 2].id)
+        for step in rowShards.indices {
+            let b = (first + step) & rowShardMask
+            guard byRowShard.starts[b] < byRowShard.starts[b + 1] else { continue }
+            let group = byRowShard.starts[b]..<byRowShard.starts[b + 1]
+            var conflicts: [(installation: Int, holder: UInt32, other: UInt32)] = []
+            rowShards[b].withLock { s in
+                var sink: UInt64 = 0
+                for j in group { sink ^= s.ids.touch(hashes[byRowShard.order[j]].id.fingerprint) }
+                s.touchSink ^= sink
+                for j in group {
+                    let i = byRowShard.order[j]
+                    var displaced: [UInt32] = []
+                    // Through the buffer: an array subscript would copy the installation first.
+                    let (outcome, seq, ref) = installations.withUnsafeBufferPointer { all in
+                        upsertLocked(all[i], hashes[i], shard: b, &s, displaced: &displaced)
+                    }
+                    outcomes[i] = outcome
+                    sequences[i] = seq
+                    for other in displaced { conflicts.append((i, ref, other)) }
+                }
+            }
+            for c in conflicts {
+                let inst = installations[c.installation]
+                guard let token = inst.token else { continue }
+                settleTokenConflict(token, holder: c.holder, registeredAt: inst.tokenRegisteredAt.millisecondsSince1970, other: c.other)
+            }
+            if let observer {
+                for j in group {
+                    let i = byRowShard.order[j]
+                    observer(MutationRecord(sequence: sequences[i], mutation: .upsert(installations[i]), outcome: .upserted(outcomes[i])))
+                }
+            }
+        }
+        return outcomes
+    }
+
+    /// Loads, shard by shard under each key shard's lock, the token, custom-ID and advertising
+    /// table slots the upserts of `hashes` will probe, so the row pass finds them in cache.
+    private func warmKeyShards(_ hashes: [UpsertHashes]) {
+        // (key shard, table, fingerprint) for every key: 0 token, 1 custom ID, 2 advertising ID.
+        var touches: [(shard: Int, table: UInt8, fingerprint: UInt32)] = []
+        touches.reserveCapacity(hashes.count * 3)
+        for h in hashes {
+            if let t = h.token { touches.append((keyShardIndex(t), 0, t.fingerprint)) }
+            if let c = h.custom { touches.append((keyShardIndex(c), 1, c.fingerprint)) }
+            if let a = h.advertising { touches.append((keyShardIndex(a), 2, a.fingerprint)) }
+        }
+        let byKeyShard = Self.bucketed(touches.count, buckets: keyShards.count) { touches[$0].shard }
+        let first = touches.isEmpty ? 0 : touches[touches.count / 2].shard
+        for step in keyShards.indices {
+            let k = (first + step) & keyShardMask
+            guard byKeyShard.starts[k] < byKeyShard.starts[k + 1] else { continue }
+            keyShards[k].withLock { ks in
+                var sink: UInt64 = 0
+                for j in byKeyShard.starts[k]..<byKeyShard.starts[k + 1] {
+                    let t = touches[byKeyShard.order[j]]
+                    switch t.table {
+                    case 0: sink ^= ks.tokens.touch(t.fingerprint)
+                    case 1: sink ^= ks.customs.touch(t.fingerprint)
+                    default: sink ^= ks.advertising.touch(t.fingerprint)
+                    }
+                }
+                ks.touchSink ^= sink
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Testing
+import PushSync
+@testable import PushIndex
+import PushModel
+
+/// `upsert(contentsOf:)` must leave the index exactly as upserting each installation in turn.
+@Suite struct BulkLoadTests {
+    /// A mixed stream: new installations, updates of earlier ones (new token, opt-out, new
+    /// user), shared users and advertising IDs, tokenless and Android rows, one reused token.
+    func stream() -> [Installation] {
+        var out: [Installation] = []
+        for n in 0..<400 {
+            out.append(Fixture.installation(
+                n, platform: n % 5 == 0 ? .android : .iOS, custom: n % 3 == 0 ? "user-\(n / 6)" : nil,
+                adv: n % 4 == 0 ? n / 8 : nil, optIn: n % 7 != 0, token: n % 11 == 0 ? .some(nil) : nil))
+        }
+        for n in stride(from: 0, to: 400, by: 9) {
+            // Updates of rows already in the stream: a new token, flipped opt-in, another user.
+            out.append(Fixture.installation(
+                n, platform: n % 5 == 0 ? .android : .iOS, custom: "moved-\(n)", optIn: n % 7 == 0,
+                token: .some(n % 5 == 0 ? Fixture.fcm(10_000 + n) : Fixture.apns(10_000 + n))))
+        }
+        // Installation 1's token registered again, later, by installation 401: it moves.
+        out.append(Fixture.installation(401, registeredAt: Fixture.t(1_900_000_000), token: .some(Fixture.apns(1))))
+        return out
+    }
+
+    func snapshot(_ index: ShardedIndex, ids: some Sequence<Int>) throws -> [Installation?] {
+        ids.map { index.installation(Fixture.uuid($0)) }
+    }
+
+    @Test(arguments: [1, 7, 64, 10_000])
+    func sameStateAndOutcomesAsOneByOne(chunk: Int) throws {
+        let items = stream()
+        let single = Fixture.index()
+        let singleOutcomes = try items.map { try single.upsert($0) }
+        let bulk = Fixture.index()
+        var bulkOutcomes: [UpsertOutcome] = []
+        var lo = 0
+        while lo < items.count {
+            let hi = min(lo + chunk, items.count)
+            bulkOutcomes += try bulk.upsert(contentsOf: Array(items[lo..<hi]))
+            lo = hi
+        }
+        #expect(bulkOutcomes == singleOutcomes)
+        #expect(bulk.count == single.count)
+        #expect(try snapshot(bulk, ids: 0..<402) == snapshot(single, ids: 0..<402))
+        for n in 0..<402 {
+            for token in [Fixture.apns(n), Fixture.fcm(n), Fixture.apns(10_000 + n), Fixture.fcm(10_000 + n)] {
+                #expect(bulk.installationID(forToken: token) == single.installationID(forToken: token))
+            }
+        }
+        for u in 0..<67 {
+            let user = try CustomID("user-\(u)")
+            #expect(Set(bulk.installations(forCustomID: user)) == Set(single.installations(forCustomID: user)))
+        }
+        #expect(Set(bulk.installations(forAdvertisingID: Fixture.adv(3))) == Set(single.installations(forAdvertisingID: Fixture.adv(3))))
+        #expect(bulk.installationID(forToken: Fixture.apns(1)) == Fixture.uuid(401))
+        #expect(bulk.invariantViolations() == [])
+    }
+
+    @Test func laterEntriesForOneIDWinAsInOrder() throws {
+        let index = Fixture.index()
+        let outcomes = try index.upsert(contentsOf: [
+            Fixture.installation(5, optIn: true), Fixture.installation(5, optIn: false, token: .some(Fixture.apns(55))),
+        ])
+        #expect(outcomes == [UpsertOutcome(created: true, optInChange: .optedIn, tokenChanged: true),
+                             UpsertOutcome(created: false, optInChange: .optedOut, tokenChanged: true)])
+        #expect(index.installation(Fixture.uuid(5))?.pushOptIn == false)
+        #expect(index.installationID(forToken: Fixture.apns(5)) == nil)
+        #expect(index.installationID(forToken: Fixture.apns(55)) == Fixture.uuid(5))
+    }
+
+    @Test func everyInstallationReachesTheObserver() throws {
+        let records = Locked<[MutationRecord]>([])
+        let index = ShardedIndex(configuration: .init(rowShards: 4, keyShards: 4, hashSeed: 1)) { record in
+            records.withLock { $0.append(record) }
+        }
+        let items = (0..<50).map { Fixture.installation($0) }
+        try index.upsert(contentsOf: items)
+        let seen = records.withLock { $0 }
+        #expect(seen.count == 50)
+        #expect(Set(seen.map(\.sequence)) == Set(1...50))
+        #expect(Set(seen.map(\.mutation)) == Set(items.map { IndexMutation.upsert($0) }))
+        #expect(seen.allSatisfy { $0.outcome == .upserted(UpsertOutcome(created: true, optInChange: .optedIn, tokenChanged: true)) })
+    }
+
+    @Test func oneBadInstallationChangesNothing() throws {
+        let records = Locked(0)
+        let index = ShardedIndex(configuration: .init(rowShards: 2, keyShards: 2)) { _ in records.withLock { $0 += 1 } }
+        let bad = Fixture.installation(3, platform: .android, token: .some(Fixture.apns(9)))
+        #expect(throws: ValidationError(field: "[2].token", reason: .inconsistent("a APNs token on a ANDROID installation"))) {
+            try index.upsert(contentsOf: [Fixture.installation(1), Fixture.installation(2), bad])
+        }
+        #expect(index.count == 0)
+        #expect(records.withLock { $0 } == 0)
+        #expect(try index.upsert(contentsOf: []) == [])
+    }
+}
