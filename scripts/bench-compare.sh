@@ -12,6 +12,7 @@
 # Usage: scripts/bench-compare.sh [--rounds 3] [--installations 1000000] [--with-10m]
 #          [--connections 4] [--streams 100] [--threads 1] [--aioapns-n 20000]
 #          [--sweep "1x10 1x100 ..."] [--sweep-n 200000] [--sweep-rounds 3] [--no-sweep] [--no-update]
+#        scripts/bench-compare.sh --report-only   # redo the table, chart and PERFORMANCE.md from .bench-compare/
 # --with-10m adds 10,000,000 installations to the table (several minutes per round).
 # Needs a release build; set PUSHENGINE_BIN to use one elsewhere than .build/release/pushengine
 # (otherwise this script runs `swift build -c release --product pushengine`).
@@ -36,7 +37,12 @@ while [ $# -gt 0 ]; do
     --sweep-rounds) sweep_rounds="$2"; shift 2 ;;
     --no-sweep) do_sweep=0; shift ;;
     --no-update) update=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --report-only)
+      py="$root/.venv-bench/bin/python"
+      exec "$py" "$root/scripts/bench_compare.py" report --rounds "$root/.bench-compare/rounds.tsv" \
+        --sweep "$root/.bench-compare/sweep.tsv" --meta "$root/.bench-compare/meta.json" \
+        --png "$root/docs/bench-compare.png" --performance "$root/PERFORMANCE.md" ;;
+    -h|--help) sed -n '2,/^set /p' "$0" | grep '^#'; exit 0 ;;
     *) echo "bench-compare: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -80,14 +86,17 @@ echo "bench-compare: gateway (pid $gateway_pid) on 127.0.0.1:$port"
 
 # The engine's request: /3/device/<64 hex>, apns-topic, apns-push-type, a bearer JWT, this body.
 printf '{"aps":{"alert":{"title":"Bench","body":"hello"}}}' > "$work/payload.json"
-token=$(printf 'ab%.0s' $(seq 1 32))
+# Like the engine, h2load gets a distinct device token per request (h2load -i cycles through 100,000
+# URIs), so neither side has its :path indexed by HPACK.
+"$py" -c 'import sys
+for i in range(100000): print("https://127.0.0.1:%s/3/device/%064x" % (sys.argv[1], (i * 0x9E3779B97F4A7C15 + 1) % (1 << 256)))' "$port" > "$work/uris.txt"
 jwt="bearer eyJhbGciOiJFUzI1NiIsImtpZCI6IkJFTkNIS0VZMDEifQ.eyJpc3MiOiJCRU5DSFRFQU0xIiwiaWF0IjoxNzY0MzkwNDAwfQ.$(printf 'A%.0s' $(seq 1 86))"
 
 h2load_rate() {  # N C M T -> "req/s client-CPU-µs/request"
   local n="$1" c="$2" m="$3" t="$4" out
   [ "$t" -gt "$c" ] && t="$c"
   out=$(/usr/bin/time -f 'h2load-cpu %U %S' h2load -n "$n" -c "$c" -m "$m" -t "$t" -d "$work/payload.json" -H "apns-topic: com.example.app" \
-        -H "apns-push-type: alert" -H "authorization: $jwt" "https://127.0.0.1:$port/3/device/$token" 2>&1)
+        -H "apns-push-type: alert" -H "authorization: $jwt" -i "$work/uris.txt" 2>&1)
   grep -q "$n succeeded" <<<"$out" || { echo "bench-compare: h2load did not fully succeed" >&2; grep -E 'requests:' <<<"$out" >&2; return 1; }
   echo "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")" \
        "$(awk -v n="$n" '/^h2load-cpu/ {printf "%.2f", ($2 + $3) * 1e6 / n}' <<<"$out")"
@@ -154,10 +163,10 @@ machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) vCPUs (shar
 import json, sys, datetime
 json.dump({
   "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-  "machine": """$machine""", "load_start": "$load_start", "rounds": "$rounds",
+  "machine": """$machine""", "load_start": "$load_start", "load_end": "$(cut -d' ' -f1-3 /proc/loadavg)", "rounds": "$rounds",
   "connections": "$connections", "streams": "$streams", "threads": "$threads", "gateway_threads": "$gateway_threads",
   "gateway_command": "$gateway_command", "aioapns_n": "$aioapns_n", "sweep_n": "$sweep_n", "sweep_rounds": "$sweep_rounds",
-  "h2load_command": "h2load -n N -c $connections -m $streams -t $threads -d payload.json -H 'apns-topic: com.example.app' -H 'apns-push-type: alert' -H 'authorization: bearer <JWT>' https://127.0.0.1:PORT/3/device/<64 hex>",
+  "h2load_command": "h2load -n N -c $connections -m $streams -t $threads -d payload.json -H 'apns-topic: com.example.app' -H 'apns-push-type: alert' -H 'authorization: bearer <JWT>' -i uris.txt (100,000 distinct https://127.0.0.1:PORT/3/device/<64 hex>)",
   "bench_command": "pushengine bench --installations N --ios-share 1 --optin-share 1 --gateway 127.0.0.1:PORT --ca-file .certs/ca.pem --connections $connections --streams $streams --threads $threads --out DIR --json",
   "aioapns_command": "scripts/bench_compare.py aioapns --port PORT --ca .certs/ca.pem --key .certs/apns-key.p8 --n $aioapns_n --connections $connections --streams $streams",
 }, open(sys.argv[1], "w"))

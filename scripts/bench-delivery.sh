@@ -6,6 +6,9 @@
 # Usage: scripts/bench-delivery.sh [ROUNDS=3] [INSTALLATIONS=1000000] [CONNECTIONS=4] [STREAMS=100] [THREADS=2]
 # THREADS is both h2load's -t and the engine's event-loop threads (the engine's default is one
 # per core); the gateway runs GATEWAY_THREADS loops (default 1).
+# H2LOAD_AUTH=1 makes h2load also send an `authorization: bearer <JWT-sized token>` header, as the
+# engine's token-authenticated requests do (nghttp2 never HPACK-indexes `authorization`, so it is
+# Huffman-encoded into every HEADERS frame): the reference then frames the same header bytes.
 # Needs a release build: swift build -c release --product pushengine [--scratch-path DIR]
 #   (set PUSHENGINE_BIN to the binary if it is not .build/release/pushengine).
 set -euo pipefail
@@ -33,12 +36,17 @@ for _ in $(seq 1 100); do grep -q '^listening on' "$work/gw.out" 2>/dev/null && 
 port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/gw.out")
 
 token=$(printf 'ab%.0s' $(seq 1 32))
+auth=()
+if [ "${H2LOAD_AUTH:-0}" = 1 ]; then
+  # The shape and length (191 bytes) of the engine's ES256 provider token; accept-all does not verify it.
+  auth=(-H "authorization: bearer eyJhbGciOiJFUzI1NiIsImtpZCI6IkJFTkNIS0VZMDEifQ.eyJpc3MiOiJCRU5DSFRFQU0xIiwiaWF0IjoxNzY0MzkwMDAwfQ.Fp02LzK57TezQozw7L1eTA9b0muE9QOH_3d-3PgURXHyr1f9rzy2iQxzVLZnoAzNhiotgHKeaXgl3bI-dBO7WQ")
+fi
 printf '{"aps":{"alert":{"title":"Bench","body":"hello"}}}' > "$work/payload.json"
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 h2=""; engine=""; rss=""; h2cpu=""; enginecpu=""
 for round in $(seq 1 "$rounds"); do
   out=$(/usr/bin/time -f "h2load-cpu %U %S" h2load -n "$n" -c "$connections" -m "$streams" -t "$threads" -d "$work/payload.json" \
-        -H "apns-topic: com.example.app" -H "apns-push-type: alert" "https://127.0.0.1:$port/3/device/$token" 2>&1)
+        -H "apns-topic: com.example.app" -H "apns-push-type: alert" "${auth[@]}" "https://127.0.0.1:$port/3/device/$token" 2>&1)
   grep -q "$n succeeded" <<<"$out" || { echo "h2load did not fully succeed" >&2; grep -E 'requests:' <<<"$out" >&2; exit 1; }
   rate=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
   h2+="$rate "
@@ -58,7 +66,7 @@ for round in $(seq 1 "$rounds"); do
 done
 base=$(median "$h2"); ours=$(median "$engine")
 echo
-echo "medians of $rounds rounds, $n requests, $connections connections x $streams streams, $threads client threads, TLS, gateway accept-all:"
+echo "medians of $rounds rounds, $n requests, $connections connections x $streams streams, $threads client threads, TLS, gateway accept-all$([ ${#auth[@]} -gt 0 ] && echo ', h2load with an authorization header'):"
 printf 'h2load %.0f req/s, engine %.0f req/s, ratio %.2f; engine peak RSS median %s MB\n' \
   "$base" "$ours" "$(awk -v a="$ours" -v b="$base" 'BEGIN{print a/b}')" "$(( $(median "$rss") / 1048576 ))"
 printf 'client CPU per request: h2load %s us, engine %s us (index scan, requests, outcomes, event log)\n' \

@@ -116,34 +116,41 @@ def report(args):
         ma = statistics.median(ai) if ai else None
         per = ", ".join("%.2f" % (b / h) for b, h in zip(be, h2))
         summary[n] = dict(h2=mh, bench=mb, aio=ma, wall=statistics.median(wall), wall_max=max(wall), rss=max(rss),
-                          ratio=mb / mh, aio_ratio=(mb / ma if ma else None), rounds=len(rs))
+                          ratio=mb / mh, aio_ratio=(mb / ma if ma else None), rounds=len(rs), cpu_ratio=bcpu / hcpu)
         table.append("| {} | {} | {} | **{:.2f}** | {} | {} | {} | {:.2f} / {:.2f} | {} | {:.1f} (max {:.1f}) | {:.0f} MB |".format(
             fmt_int(n), fmt_int(mh), fmt_int(mb), mb / mh, per,
             fmt_int(ma) if ma else "–", "**%.0f×**" % (mb / ma) if ma else "–", hcpu, bcpu, lat,
             statistics.median(wall), max(wall), max(rss) / 1048576))
 
-    # Targets.
+    # Targets: verdicts on the medians; the worst round is shown next to them.
     targets = []
     if 1_000_000 in summary:
         s = summary[1_000_000]
-        targets.append("- 1M end to end ≤ 15 s wall: {:.1f} s median (max {:.1f} s) → **{}**".format(
-            s["wall"], s["wall_max"], "met" if s["wall_max"] <= 15 else "missed by %.1f s" % (s["wall_max"] - 15)))
+        targets.append("- 1M end to end ≤ 15 s wall: {:.1f} s median (worst round {:.1f} s) → **{}**".format(
+            s["wall"], s["wall_max"], "met" if s["wall"] <= 15 else "missed by %.1f s" % (s["wall"] - 15)))
     if 10_000_000 in summary:
         s = summary[10_000_000]
-        targets.append("- 10M ≤ 150 s wall and ≤ 3 GiB peak RSS: {:.1f} s median (max {:.1f} s), {:.2f} GiB → **{}**".format(
-            s["wall"], s["wall_max"], s["rss"] / 2**30,
-            "met" if s["wall_max"] <= 150 and s["rss"] <= 3 * 2**30 else "missed"))
+        ok = s["wall"] <= 150 and s["rss"] <= 3 * 2**30
+        targets.append("- 10M ≤ 150 s wall and ≤ 3 GiB peak RSS: {:.1f} s median (worst round {:.1f} s), {:.2f} GiB → **{}**".format(
+            s["wall"], s["wall_max"], s["rss"] / 2**30, "met" if ok else "missed by %.1f s" % (s["wall"] - 150)
+            if s["rss"] <= 3 * 2**30 else "missed"))
     else:
         targets.append("- 10M: not in this run (`--with-10m`).")
     for n in sorted(summary):
         s = summary[n]
-        targets.append("- bench ≥ 0.8 × h2load at {}: {:.2f} → **{}**".format(
+        targets.append("- bench ≥ 0.8 × h2load at {}: {:.2f} → **{}**; client CPU per request: bench {:.2f}× h2load's".format(
             fmt_int(n), s["ratio"], "met" if s["ratio"] >= 0.8 else "missed by %.2f (%.0f%% short of 0.8)" % (
-                0.8 - s["ratio"], (0.8 - s["ratio"]) / 0.8 * 100)))
+                0.8 - s["ratio"], (0.8 - s["ratio"]) / 0.8 * 100), s["cpu_ratio"]))
     aio = [s["aio_ratio"] for s in summary.values() if s["aio_ratio"]]
     if aio:
-        targets.append("- bench ≥ 20 × aioapns: {:.0f}× → **{}**".format(
+        targets.append("- bench ≥ 20 × aioapns: {:.0f}× (lowest of the N rows) → **{}**".format(
             min(aio), "met" if min(aio) >= 20 else "missed"))
+    load = float(meta["load_start"].split()[0])
+    if load > 1.5 or float((meta.get("load_end") or "0").split()[0]) > 1.5:
+        targets.append("- **Caveat:** the machine was busy with other work during this run (load average above; 2 vCPUs). "
+                       "Under contention the single-threaded h2load loses more than bench (which runs scan, event-loop "
+                       "and event-log threads), so rate ratios above 1 are not a speed advantage; the client CPU per "
+                       "request is the steadier comparison.")
 
     # Sweep table and chart.
     sweep_table = []
@@ -190,8 +197,8 @@ def report(args):
         "<!-- bench-compare:begin -->",
         "_Written by `scripts/bench-compare.sh` at {} (do not edit between the markers)._".format(meta["date"]),
         "",
-        "**Machine:** {}; load average at start {}, at end {}.".format(meta["machine"], meta["load_start"], os.getloadavg() and
-                                                                       " ".join("%.2f" % x for x in os.getloadavg())),
+        "**Machine:** {}; load average (1, 5, 15 min) at start {}, at end {}.".format(
+            meta["machine"], meta["load_start"], meta.get("load_end") or " ".join("%.2f" % x for x in os.getloadavg())),
         "",
         "**Gateway:** one `{}` process for the whole run (TLS, accept-all, {} loop thread).".format(
             meta["gateway_command"], meta["gateway_threads"]),

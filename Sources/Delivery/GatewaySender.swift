@@ -74,6 +74,13 @@ public final class GatewaySender: Sendable {
         var firstSent: UInt64
         var credentialRetried: Bool
         var generation: UInt64
+        /// The message variant (language) the target gets, fixed at its first attempt.
+        var variant: Int = 0
+    }
+
+    /// A slot's wire state, kept apart from the slot in a plain array: every completion reads
+    /// it, and reading fields through `[Slot?]` copies the whole slot.
+    struct Wire {
         /// Grows with each submission; the wire tag carries it, so a completion for an earlier
         /// submission (one the watchdog already gave up on) is recognised as stale.
         var serial: UInt32 = 0
@@ -81,28 +88,34 @@ public final class GatewaySender: Sendable {
         var onTheWire = false
         /// When the current request was handed to the transport (monotonic ns).
         var sentAt: UInt64 = 0
-        /// The message variant (language) the target gets, fixed at its first attempt.
-        var variant: Int = 0
     }
 
     struct SlotTable {
         var slots: [Slot?] = []
+        /// `wire[i]` belongs to `slots[i]`.
+        var wire: [Wire] = []
         var free: [Int] = []
         var used = 0
 
-        mutating func insert(_ slot: Slot) -> Int {
+        /// Inserts a slot whose first request is about to be handed to the transport.
+        mutating func insert(_ slot: Slot, sentAt: UInt64) -> Int {
             used += 1
             if let i = free.popLast() {
                 slots[i] = slot
+                wire[i].serial &+= 1
+                wire[i].onTheWire = true
+                wire[i].sentAt = sentAt
                 return i
             }
             slots.append(slot)
+            wire.append(Wire(serial: 1, onTheWire: true, sentAt: sentAt))
             return slots.count - 1
         }
 
         /// Moves the slot out (no copy) and frees its place.
         mutating func remove(_ i: Int) -> Slot? {
             guard i < slots.count, let s = slots[i].take() else { return nil }
+            wire[i].onTheWire = false
             free.append(i)
             used -= 1
             return s
@@ -185,12 +198,10 @@ public final class GatewaySender: Sendable {
         pairs.reserveCapacity(chunk.count)
         table.withLock { t in
             for target in chunk {
-                var slot = Slot(target: target, job: job, attempt: 1, firstSent: now, credentialRetried: false, generation: generation)
-                slot.serial = 1
-                slot.onTheWire = true
-                slot.sentAt = now
-                slot.variant = hasVariants ? template.variant(for: target.language) : 0
-                pairs.append((target.token, Self.wireTag(UInt64(t.insert(slot)), 1), slot.variant))
+                let variant = hasVariants ? template.variant(for: target.language) : 0
+                let i = t.insert(Slot(target: target, job: job, attempt: 1, firstSent: now, credentialRetried: false,
+                                      generation: generation, variant: variant), sentAt: now)
+                pairs.append((target.token, Self.wireTag(UInt64(i), t.wire[i].serial), variant))
             }
         }
         do {
@@ -204,7 +215,7 @@ public final class GatewaySender: Sendable {
             pool.submit(requests)
         } catch {
             table.withLock { t in
-                for p in pairs { t.slots[Int(p.tag >> 32)]?.onTheWire = false }
+                for p in pairs { t.wire[Int(p.tag >> 32)].onTheWire = false }
             }
             logger.error("cannot build requests", metadata: ["error": "\(error)", "send": "\(job.source.token)"])
             finish(pairs.map { ($0.tag >> 32, DeliveryEvent.Kind.error("\(error)")) })
@@ -217,11 +228,11 @@ public final class GatewaySender: Sendable {
         let now = monotonicNanoseconds()
         let pairs: [(token: DeviceToken, tag: UInt64, variant: Int)] = table.withLock { t in
             tags.compactMap { tag in
-                guard t.slots[Int(tag)] != nil else { return nil }
-                t.slots[Int(tag)]!.serial &+= 1
-                t.slots[Int(tag)]!.onTheWire = true
-                t.slots[Int(tag)]!.sentAt = now
-                return (t.slots[Int(tag)]!.target.token, Self.wireTag(tag, t.slots[Int(tag)]!.serial), t.slots[Int(tag)]!.variant)
+                guard let slot = t.slots[Int(tag)] else { return nil }
+                t.wire[Int(tag)].serial &+= 1
+                t.wire[Int(tag)].onTheWire = true
+                t.wire[Int(tag)].sentAt = now
+                return (slot.target.token, Self.wireTag(tag, t.wire[Int(tag)].serial), slot.variant)
             }
         }
         do {
@@ -232,7 +243,7 @@ public final class GatewaySender: Sendable {
             pool.submit(requests)
         } catch {
             table.withLock { t in
-                for tag in tags { t.slots[Int(tag)]?.onTheWire = false }
+                for tag in tags where Int(tag) < t.wire.count { t.wire[Int(tag)].onTheWire = false }
             }
             logger.error("cannot build requests", metadata: ["error": "\(error)", "send": "\(job.source.token)"])
             finish(tags.map { ($0, DeliveryEvent.Kind.error("\(error)")) })
@@ -252,24 +263,31 @@ public final class GatewaySender: Sendable {
         var answered: [UInt64] = []
         var stale = 0
         table.withLock { t in
+            var freed: [Int] = []
+            freed.reserveCapacity(batch.count)
             for c in batch {
                 let index = Int(c.tag >> 32), serial = UInt32(truncatingIfNeeded: c.tag)
-                guard index < t.slots.count, t.slots[index]?.onTheWire == true, t.slots[index]?.serial == serial else {
+                guard index < t.wire.count, t.wire[index].onTheWire, t.wire[index].serial == serial, let slot = t.slots[index].take() else {
                     stale += 1
                     continue
                 }
                 // Latency counts gateway answers only; a transport error has no response time.
                 var latency = UInt64.max
-                if case .success = c.result { latency = now &- t.slots[index]!.sentAt }
-                let outcome = t.slots[index]!.job.template.outcome(of: c.result)
+                if case .success = c.result { latency = now &- t.wire[index].sentAt }
+                t.wire[index].onTheWire = false
+                let outcome = slot.job.template.outcome(of: c.result)
                 if case .accepted = outcome {
-                    accepted.append((t.remove(index)!, latency))
+                    accepted.append((slot, latency))
+                    freed.append(index)
                 } else {
-                    t.slots[index]!.onTheWire = false
-                    items.append((UInt64(index), t.slots[index]!, outcome))
+                    items.append((UInt64(index), slot, outcome))
                     answered.append(latency)
+                    t.slots[index] = slot  // back in the table until its retry or final event
                 }
             }
+            // The accepted slots are empty now: their places go back to the free list.
+            t.free.append(contentsOf: freed)
+            t.used -= freed.count
         }
         if stale > 0 { strays.add(stale, ordering: .relaxed) }
         let lane = loops.firstIndex { $0.inLoop } ?? loops.count
@@ -287,7 +305,10 @@ public final class GatewaySender: Sendable {
             var end = start + 1
             while end < accepted.count, accepted[end].slot.job === job { end += 1 }
             let run = accepted[start..<end]
-            job.latency.record(lane: lane, run.lazy.compactMap { $0.latency == .max ? nil : $0.latency })
+            var latencies: [UInt64] = []
+            latencies.reserveCapacity(run.count)
+            for a in run where a.latency != .max { latencies.append(a.latency) }
+            job.latency.record(lane: lane, latencies)
             let platform = job.template.platform, source = job.source
             job.record(run.map { DeliveryEvent(kind: .sent, target: $0.slot.target, platform: platform, time: time,
                                                source: source, attempts: $0.slot.attempt) })
@@ -361,7 +382,7 @@ public final class GatewaySender: Sendable {
             let job = latencies[start].0
             var end = start + 1
             while end < latencies.count, latencies[end].0 === job { end += 1 }
-            job.latency.record(lane: lane, latencies[start..<end].lazy.map { $0.1 })
+            job.latency.record(lane: lane, latencies[start..<end].map { $0.1 })
             start = end
         }
     }
@@ -409,9 +430,9 @@ public final class GatewaySender: Sendable {
         let lost: [(UInt64, Slot)] = table.withLock { t in
             var found: [(UInt64, Slot)] = []
             for i in t.slots.indices {
-                guard let slot = t.slots[i], slot.onTheWire, now &- slot.sentAt > limit else { continue }
-                t.slots[i]!.onTheWire = false
-                t.slots[i]!.serial &+= 1
+                guard t.wire[i].onTheWire, now &- t.wire[i].sentAt > limit, let slot = t.slots[i] else { continue }
+                t.wire[i].onTheWire = false
+                t.wire[i].serial &+= 1
                 found.append((UInt64(i), slot))
             }
             return found

@@ -41,15 +41,18 @@ struct LatencyLane {
     var min = UInt64.max
     var max: UInt64 = 0
 
-    mutating func record(_ nanoseconds: UInt64) {
-        if histogram == nil {
-            histogram = Histogram(lowestDiscernibleValue: 1_000, highestTrackableValue: 3_600_000_000_000,
-                                  numberOfSignificantValueDigits: .two)
+    /// Records a batch: the histogram is unwrapped once, not once per value.
+    mutating func record(_ values: [UInt64]) {
+        // Moved out and back: mutating it in place through the optional would copy it.
+        var h = histogram.take() ?? Histogram(lowestDiscernibleValue: 1_000, highestTrackableValue: 3_600_000_000_000,
+                                              numberOfSignificantValueDigits: .two)
+        for raw in values {
+            let v = Swift.min(Swift.max(raw, 1), 3_600_000_000_000)
+            _ = h.record(v)
+            if v < min { min = v }
+            if v > max { max = v }
         }
-        let v = Swift.min(Swift.max(nanoseconds, 1), 3_600_000_000_000)
-        _ = histogram!.record(v)
-        min = Swift.min(min, v)
-        max = Swift.max(max, v)
+        histogram = h
     }
 
     mutating func merge(_ other: LatencyLane) {
@@ -79,10 +82,9 @@ final class LatencyRecorder: Sendable {
     }
 
     /// Records answers in lane `lane` (clamped to the last lane).
-    func record(lane: Int, _ nanoseconds: some Sequence<UInt64>) {
-        lanes[Swift.min(lane, lanes.count - 1)].withLock { l in
-            for v in nanoseconds { l.record(v) }
-        }
+    func record(lane: Int, _ nanoseconds: [UInt64]) {
+        guard !nanoseconds.isEmpty else { return }
+        lanes[Swift.min(lane, lanes.count - 1)].withLock { l in l.record(nanoseconds) }
     }
 
     /// Every lane merged.

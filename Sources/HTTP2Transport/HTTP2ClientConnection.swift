@@ -126,7 +126,8 @@ public final class HTTP2ClientConnection: @unchecked Sendable {
             driver.enqueue(requests)
             return
         }
-        inbox.withLock { $0.append(contentsOf: requests) }
+        // An empty inbox takes the array itself (no per-request copy).
+        inbox.withLock { i in if i.isEmpty { i = requests } else { i.append(contentsOf: requests) } }
         if !inboxScheduled.exchange(true, ordering: .acquiringAndReleasing) {
             // The task holds the connection (and so its inbox) until the inbox is drained: a
             // connection released right after submit must still complete these requests.

@@ -1,4 +1,7 @@
 internal import CNGHTTP2
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
@@ -71,7 +74,11 @@ final class HTTP2ClientCore: NGHTTP2Session {
         if let names = responseHeaderNames {
             // A handful of names: compare bytes in place, no allocation per received header.
             let list = names.map { Array($0.utf8) }
-            keepHeader = { name in list.contains { $0.count == name.count && $0.elementsEqual(name) } }
+            keepHeader = { name in
+                list.contains { kept in
+                    kept.count == name.count && kept.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
+                }
+            }
         } else {
             keepHeader = { _ in true }
         }
@@ -227,7 +234,7 @@ final class HTTP2ClientCore: NGHTTP2Session {
 
     override func onHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Int32 {
         guard let s = stream(streamID) else { return 0 }
-        if name.count == 7 && name.elementsEqual(":status".utf8) {
+        if name.count == 7 && name.first == UInt8(ascii: ":") && memcmp(name.baseAddress!, ":status", 7) == 0 {
             var v = 0
             for b in value where b >= 48 && b <= 57 { v = v * 10 + Int(b - 48) }
             s.status = v

@@ -98,7 +98,9 @@ extension Duration {
 
 /// A FIFO queue over an array with a moving head; amortised O(1), reuses storage.
 struct FIFO<Element> {
-    private var items: [Element] = []
+    // Optional slots: `popFirst` moves an element out (`take`) instead of copying it and
+    // releasing the copy left behind later.
+    private var items: [Element?] = []
     private var head = 0
 
     var count: Int { items.count - head }
@@ -106,11 +108,14 @@ struct FIFO<Element> {
 
     mutating func append(_ e: Element) { items.append(e) }
 
-    mutating func append<S: Sequence>(contentsOf s: S) where S.Element == Element { items.append(contentsOf: s) }
+    mutating func append<S: Sequence>(contentsOf s: S) where S.Element == Element {
+        items.reserveCapacity(items.count + s.underestimatedCount)
+        for e in s { items.append(e) }
+    }
 
     mutating func popFirst() -> Element? {
         guard head < items.count else { return nil }
-        let e = items[head]
+        let e = items[head].take()
         head += 1
         if head == items.count {
             items.removeAll(keepingCapacity: true)
@@ -123,7 +128,7 @@ struct FIFO<Element> {
     }
 
     mutating func removeAll() -> [Element] {
-        let rest = Array(items[head...])
+        let rest = items[head...].compactMap { $0 }
         items.removeAll(keepingCapacity: true)
         head = 0
         return rest

@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "CA file to trust for TLS.")
     var caFile: String?
 
-    @Option(help: "Embedded gateway: certificate chain (PEM) to serve TLS with.")
+    @Option(help: "Embedded gateway: certificate chain (PEM) to serve TLS with (default: a generated self-signed one).")
     var tlsCert: String?
 
     @Option(help: "Embedded gateway: private key (PEM).")

@@ -41,6 +41,8 @@ struct FanOutBench {
         var host = "127.0.0.1"
         var port: Int
         var ca = caFile
+        var generatedCertificates: String?
+        defer { if let generatedCertificates { try? FileManager.default.removeItem(atPath: generatedCertificates) } }
         if gateway == "embedded" {
             let scenarioValue = try scenario.map { path -> Scenario in
                 do { return try Scenario(contentsOf: path) } catch { throw ValidationError("--scenario: \(error)") }
@@ -48,8 +50,18 @@ struct FanOutBench {
             var tls: TLSServerConfiguration?
             if let cert = tlsCert, let key = tlsKey {
                 tls = TLSServerConfiguration(certificateFile: cert, privateKeyFile: key)
+            } else if tlsCert != nil || tlsKey != nil {
+                throw ValidationError("--tls-cert and --tls-key go together")
             } else if !plaintext {
-                throw ValidationError("the embedded gateway serves TLS with --tls-cert/--tls-key (and --ca-file to trust it), or h2c with --plaintext")
+                // No certificate given: TLS with a throwaway self-signed one, trusted as its own CA.
+                let directory = try temporaryDirectory()
+                generatedCertificates = directory
+                do {
+                    tls = try SelfSignedCertificate.generate().write(toDirectory: directory)
+                } catch {
+                    throw ValidationError("cannot generate a certificate for the embedded gateway: \(error)")
+                }
+                ca = directory + "/certificate.pem"
             }
             let server = try MockGatewayServer(
                 configuration: MockGatewayConfiguration(mode: scenarioValue == nil ? .acceptAll : .validating,
@@ -96,6 +108,17 @@ struct FanOutBench {
                               gateway: gateway == "embedded" ? "embedded \(ca == nil ? "h2c" : "TLS")" : gateway, out: out,
                               wallSeconds: Date().timeIntervalSince(started))
         print(json ? summary.json : summary.text)
+    }
+
+    /// A fresh private directory for generated certificates.
+    private func temporaryDirectory() throws -> String {
+        var template = Array(((NSTemporaryDirectory() as NSString).appendingPathComponent("pushengine-bench-XXXXXX")).utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return false }
+            return mkdtemp(base) != nil
+        }
+        guard made else { throw ValidationError("cannot create a temporary directory for the embedded gateway's certificate") }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func percent(_ share: Double) -> String { "\(Int((share * 100).rounded()))%" }

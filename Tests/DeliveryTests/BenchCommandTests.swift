@@ -147,6 +147,22 @@ struct BenchCommandTests {
         #expect(iOSCount > 0 && androidCount > 0 && iOSCount + androidCount == targeted)
     }
 
+    @Test("with no TLS flags the embedded gateway serves TLS with a generated certificate, removed afterwards")
+    func embeddedTLSByDefault() throws {
+        let out = Self.temporaryDirectory("tls")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [])
+            .filter { $0.hasPrefix("pushengine-bench-") }
+        let (status, json) = try Self.bench(["--installations", "2000", "--out", out, "--threads", "1"])
+        #expect(status == 0)
+        #expect(json["gateway"] as? String == "embedded TLS")
+        let targeted = json["targeted"] as? Int ?? -1
+        #expect(targeted > 0 && json["sent"] as? Int == targeted)
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [])
+            .filter { $0.hasPrefix("pushengine-bench-") }
+        #expect(after.subtracting(before).isEmpty, "the generated certificate's directory is removed")
+    }
+
     @Test("without a terminal, plain progress lines go to stderr, the last one with every notification final")
     func progressLinesWithoutATerminal() throws {
         let out = Self.temporaryDirectory("progress")
