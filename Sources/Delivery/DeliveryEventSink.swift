@@ -106,16 +106,16 @@ public struct EventLogDeliverySink: DeliveryEventSink {
     static func record(for event: DeliveryEvent, source: EventRecord.PushSource? = nil, time: EventTime? = nil) -> EventRecord? {
         do {
             let time = try time ?? EventTime(secondsSinceEpoch: event.time.secondsSince1970)
-            let installationText: String
+            let installationID: LogField
             if case .uuid(let uuid, let letterCase) = event.target.installationID.storage {
-                installationText = uuidText(uuid, letterCase)
+                installationID = LogField(uuid: uuid, letterCase: letterCase)
             } else {
-                installationText = event.target.installationID.description
+                installationID = try LogField(event.target.installationID.description, field: "installation_id")
             }
             let user = EventUser(
                 customID: try event.target.customID.map { try LogField($0.value, field: "custom_id") } ?? .empty,
-                installationID: try LogField(installationText, field: "installation_id"),
-                advertisingID: try event.target.advertisingID.map { try LogField(uuidText($0.uuid, $0.letterCase), field: "advertising_id") } ?? .empty)
+                installationID: installationID,
+                advertisingID: event.target.advertisingID.map { LogField(uuid: $0.uuid, letterCase: $0.letterCase) } ?? .empty)
             switch event.kind {
             case .sent, .error:
                 guard let source = source ?? pushSource(event.source) else { return nil }
@@ -125,45 +125,6 @@ public struct EventLogDeliverySink: DeliveryEventSink {
             }
         } catch {
             return nil
-        }
-    }
-}
-
-/// Two hex digits per byte value, lower case then upper case (512 entries).
-private let hexPairs: [UInt16] = {
-    var table = [UInt16](repeating: 0, count: 512)
-    for (base, digits) in [(0, Array("0123456789abcdef".utf8)), (256, Array("0123456789ABCDEF".utf8))] {
-        for b in 0..<256 { table[base + b] = UInt16(digits[b >> 4]) | UInt16(digits[b & 15]) << 8 }
-    }
-    return table
-}()
-
-/// The canonical 36-character text of a UUID (the same text as `UUIDBytes.string`), a byte
-/// pair per table lookup: every event line carries one or two UUIDs.
-func uuidText(_ uuid: UUIDBytes, _ letterCase: UUIDBytes.LetterCase) -> String {
-    let base = letterCase == .lower ? 0 : 256
-    return hexPairs.withUnsafeBufferPointer { pairs in
-        String(unsafeUninitializedCapacity: 36) { out in
-            let p = UnsafeMutableRawPointer(out.baseAddress!)
-            // Big-endian byte k of `word` goes to `offsets[k]` (dashes after bytes 4, 6, 8, 10).
-            @inline(__always) func put(_ word: UInt64, _ offsets: (Int, Int, Int, Int, Int, Int, Int, Int)) {
-                func pair(_ k: Int) -> UInt16 { pairs[base + Int(truncatingIfNeeded: word >> UInt64(56 - 8 * k)) & 0xFF] }
-                p.storeBytes(of: pair(0), toByteOffset: offsets.0, as: UInt16.self)
-                p.storeBytes(of: pair(1), toByteOffset: offsets.1, as: UInt16.self)
-                p.storeBytes(of: pair(2), toByteOffset: offsets.2, as: UInt16.self)
-                p.storeBytes(of: pair(3), toByteOffset: offsets.3, as: UInt16.self)
-                p.storeBytes(of: pair(4), toByteOffset: offsets.4, as: UInt16.self)
-                p.storeBytes(of: pair(5), toByteOffset: offsets.5, as: UInt16.self)
-                p.storeBytes(of: pair(6), toByteOffset: offsets.6, as: UInt16.self)
-                p.storeBytes(of: pair(7), toByteOffset: offsets.7, as: UInt16.self)
-            }
-            put(uuid.hi, (0, 2, 4, 6, 9, 11, 14, 16))
-            put(uuid.lo, (19, 21, 24, 26, 28, 30, 32, 34))
-            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
-            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
-            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
-            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
-            return 36
         }
     }
 }

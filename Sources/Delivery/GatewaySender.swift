@@ -98,7 +98,7 @@ public final class GatewaySender: Sendable {
         var used = 0
 
         /// Inserts a slot whose first request is about to be handed to the transport.
-        mutating func insert(_ slot: Slot, sentAt: UInt64) -> Int {
+        mutating func insert(_ slot: consuming Slot, sentAt: UInt64) -> Int {
             used += 1
             if let i = free.popLast() {
                 slots[i] = slot
@@ -199,9 +199,10 @@ public final class GatewaySender: Sendable {
         table.withLock { t in
             for target in chunk {
                 let variant = hasVariants ? template.variant(for: target.language) : 0
-                let i = t.insert(Slot(target: target, job: job, attempt: 1, firstSent: now, credentialRetried: false,
+                let token = target.token
+                let i = t.insert(Slot(target: consume target, job: job, attempt: 1, firstSent: now, credentialRetried: false,
                                       generation: generation, variant: variant), sentAt: now)
-                pairs.append((target.token, Self.wireTag(UInt64(i), t.wire[i].serial), variant))
+                pairs.append((token, Self.wireTag(UInt64(i), t.wire[i].serial), variant))
             }
         }
         do {

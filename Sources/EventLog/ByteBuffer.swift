@@ -1,3 +1,5 @@
+import PushModel
+
 /// A growable byte buffer the writer formats lines into; one `write(2)` drains it.
 ///
 /// Not thread-safe: each buffer belongs to one day file, which belongs to the writer thread.
@@ -75,12 +77,45 @@ final class ByteBuffer {
 
     @inline(__always)
     func append(_ field: LogField) {
-        let copied: Void? = field.text.utf8.withContiguousStorageIfAvailable { utf8 in
-            append(UnsafeRawBufferPointer(utf8))
+        switch field.storage {
+        case .text(let text):
+            let copied: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+                append(UnsafeRawBufferPointer(utf8))
+            }
+            if copied == nil {
+                for byte in text.utf8 { append(byte) }
+            }
+        case .uuid(let uuid, let letterCase):
+            appendUUID(uuid, letterCase)
         }
-        if copied == nil {
-            for byte in field.text.utf8 { append(byte) }
+    }
+
+    /// Appends the canonical 36-character text of `uuid` (the same text as `UUIDBytes.string`),
+    /// a byte pair per table lookup.
+    func appendUUID(_ uuid: UUIDBytes, _ letterCase: UUIDBytes.LetterCase) {
+        let table = letterCase == .lower ? 0 : 256
+        let p = base + count
+        hexPairs.withUnsafeBufferPointer { pairs in
+            // Big-endian byte k of `word` goes to `offsets[k]` (dashes after bytes 4, 6, 8, 10).
+            @inline(__always) func put(_ word: UInt64, _ offsets: (Int, Int, Int, Int, Int, Int, Int, Int)) {
+                @inline(__always) func pair(_ k: Int) -> UInt16 { pairs[table + Int(truncatingIfNeeded: word >> UInt64(56 - 8 * k)) & 0xFF] }
+                p.storeBytes(of: pair(0), toByteOffset: offsets.0, as: UInt16.self)
+                p.storeBytes(of: pair(1), toByteOffset: offsets.1, as: UInt16.self)
+                p.storeBytes(of: pair(2), toByteOffset: offsets.2, as: UInt16.self)
+                p.storeBytes(of: pair(3), toByteOffset: offsets.3, as: UInt16.self)
+                p.storeBytes(of: pair(4), toByteOffset: offsets.4, as: UInt16.self)
+                p.storeBytes(of: pair(5), toByteOffset: offsets.5, as: UInt16.self)
+                p.storeBytes(of: pair(6), toByteOffset: offsets.6, as: UInt16.self)
+                p.storeBytes(of: pair(7), toByteOffset: offsets.7, as: UInt16.self)
+            }
+            put(uuid.hi, (0, 2, 4, 6, 9, 11, 14, 16))
+            put(uuid.lo, (19, 21, 24, 26, 28, 30, 32, 34))
         }
+        p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
+        p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
+        p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
+        p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
+        count += 36
     }
 
     /// Appends `value` in decimal.
@@ -113,3 +148,12 @@ extension ByteBuffer {
         count += n
     }
 }
+
+/// Two hex digits per byte value as a little-endian pair, lower case then upper case (512 entries).
+private let hexPairs: [UInt16] = {
+    var table = [UInt16](repeating: 0, count: 512)
+    for (base, digits) in [(0, Array("0123456789abcdef".utf8)), (256, Array("0123456789ABCDEF".utf8))] {
+        for b in 0..<256 { table[base + b] = UInt16(digits[b >> 4]) | UInt16(digits[b & 15]) << 8 }
+    }
+    return table
+}()

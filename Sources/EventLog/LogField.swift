@@ -1,3 +1,5 @@
+public import PushModel
+
 /// One field of an exported CSV line: a validated string that can never break a line.
 ///
 /// **The field rule, applied everywhere (events, in-app events, userbase, file names):**
@@ -9,15 +11,46 @@
 ///
 /// The value is a native, contiguous UTF-8 `String`, so the writer copies its bytes with
 /// one `memcpy`; values of 15 bytes or fewer are stored inline without a heap allocation.
+/// A UUID (installation or advertising ID) is kept as its 16 bytes and written as text by
+/// the writer thread (``init(uuid:letterCase:)``): producers on the delivery path make no
+/// string for it. Equality and hashing are by text, whatever the storage.
 public struct LogField: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+    enum Storage: Sendable {
+        case text(String)
+        case uuid(UUIDBytes, UUIDBytes.LetterCase)
+    }
     /// The longest accepted field, in UTF-8 bytes; it bounds the length of a line.
     public static let maximumByteCount = 1024
 
     /// The empty field (`;;`).
     public static let empty = LogField(unchecked: "")
 
+    let storage: Storage
+
     /// The validated text.
-    public let text: String
+    public var text: String {
+        switch storage {
+        case .text(let text): return text
+        case .uuid(let uuid, let letterCase): return uuid.string(letterCase)
+        }
+    }
+
+    /// A UUID field, formatted in `letterCase` when its line is written. UUID text never
+    /// breaks the field rule, so there is nothing to check.
+    public init(uuid: UUIDBytes, letterCase: UUIDBytes.LetterCase) {
+        storage = .uuid(uuid, letterCase)
+    }
+
+    /// Equal when the texts are equal.
+    public static func == (lhs: LogField, rhs: LogField) -> Bool {
+        switch (lhs.storage, rhs.storage) {
+        case (.uuid(let a, let ac), .uuid(let b, let bc)) where ac == bc: return a == b
+        default: return lhs.text == rhs.text
+        }
+    }
+
+    /// Hashes the text.
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 
     /// Validates `text` against the field rule.
     /// - Parameter field: names the field in the error, e.g. `"custom ID"`.
@@ -28,7 +61,7 @@ public struct LogField: Sendable, Hashable, CustomStringConvertible, Expressible
         if let rejection = LogField.check(native.utf8) {
             throw .invalidField(field: field, reason: rejection)
         }
-        self.text = native
+        self.storage = .text(native)
     }
 
     /// A literal in code; a literal that breaks the rule is a programming error.
@@ -36,20 +69,23 @@ public struct LogField: Sendable, Hashable, CustomStringConvertible, Expressible
         precondition(LogField.check(value.utf8) == nil, "LogField literal '\(value)' breaks the field rule")
         var native = value
         native.makeContiguousUTF8()
-        self.text = native
+        self.storage = .text(native)
     }
 
     init(unchecked text: String) {
         var native = text
         native.makeContiguousUTF8()
-        self.text = native
+        self.storage = .text(native)
     }
 
     /// The text itself.
     public var description: String { text }
 
     /// Whether the field is empty.
-    public var isEmpty: Bool { text.utf8.isEmpty }
+    public var isEmpty: Bool {
+        if case .text(let text) = storage { return text.utf8.isEmpty }
+        return false
+    }
 
     /// Returns why `bytes` break the field rule, or nil when they follow it.
     static func check(_ bytes: some Collection<UInt8>) -> EventLogError.FieldRejection? {

@@ -86,7 +86,7 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
     /// Submits requests, spreading them over usable connections by load.
     /// When no connection is usable (all closed or draining, or the pool is shut down) the
     /// requests complete at once with a retryable `.notSent`.
-    public func submit(_ requests: consuming [HTTP2Request]) {
+    public func submit(_ requests: [HTTP2Request]) {
         guard !requests.isEmpty else { return }
         let usable = slots.withLock { s in
             s.compactMap(\.connection).filter { $0.state == .ready || $0.state == .connecting }
@@ -103,35 +103,16 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
             target.submit(requests)
             return
         }
-        // Split the batch in proportion to free room, evenly when loads are equal. The requests
-        // are moved into their buckets (popped from the end, then each bucket reversed back into
-        // submission order), not copied: a copy retains every reference a request holds.
+        // Split the batch in proportion to free room, evenly when loads are equal.
         var loads = usable.map(\.load)
-        var choice: [Int] = []
-        choice.reserveCapacity(requests.count)
-        var sizes = Array(repeating: 0, count: usable.count)
-        for _ in 0..<requests.count {
+        var buckets = Array(repeating: [HTTP2Request](), count: usable.count)
+        for r in requests {
             var best = 0
             for j in 1..<loads.count where loads[j] < loads[best] { best = j }
-            choice.append(best)
-            sizes[best] += 1
+            buckets[best].append(r)
             loads[best] += 1
         }
-        var buckets = sizes.map { n -> [HTTP2Request] in
-            var b: [HTTP2Request] = []
-            b.reserveCapacity(n)
-            return b
-        }
-        var rest = requests
-        var i = rest.count
-        while let r = rest.popLast() {
-            i -= 1
-            buckets[choice[i]].append(r)
-        }
-        for (c, var b) in zip(usable, buckets) where !b.isEmpty {
-            b.reverse()
-            c.submit(b)
-        }
+        for (c, b) in zip(usable, buckets) where !b.isEmpty { c.submit(b) }
     }
 
     /// Submits one request.

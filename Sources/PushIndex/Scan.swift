@@ -236,53 +236,80 @@ extension ShardedIndex {
     @discardableResult
     public func scan(_ segment: Segment, batchSize: Int = 1024, parallelism: Int = 2,
                      _ body: @Sendable ([Installation]) -> Void) throws(ValidationError) -> Int {
+        try scanBatches(segment, batchSize: batchSize, parallelism: parallelism, requiringToken: false,
+                        record: { row, s in self.installation(row, in: s, resolvingCustomID: false) },
+                        setCustomID: { $0.customID = $1 },
+                        { batch in body(batch); return true })
+    }
+
+    /// The one scan loop behind `scan` and `scanTargets`: matching live rows (with a token when
+    /// `requiringToken`) become `Record`s under the row shard's lock, their custom IDs are
+    /// resolved in one pass per batch, and `body` runs with no lock held. Once `body` returns
+    /// false, every thread stops before its next batch. Returns the number of records yielded.
+    func scanBatches<Record>(
+        _ segment: Segment, batchSize: Int, parallelism: Int, requiringToken: Bool,
+        record: (Row, borrowing RowShard) -> Record,
+        setCustomID: (inout Record, CustomID) -> Void,
+        _ body: @Sendable ([Record]) -> Bool
+    ) throws(ValidationError) -> Int {
         precondition(batchSize > 0, "batchSize must be positive")
         let (masks, program) = recordMasks(try compile(segment), parallelism: parallelism)
         let total = Atomic<Int>(0)
+        let stopped = Atomic<Bool>(false)
         let recordBits = self.recordBits
-        forEachShard(rowShards.count, parallelism: parallelism) { b in
-            var cursor = 0
-            var yielded = 0
-            while true {
-                var batch: [Installation] = []
-                batch.reserveCapacity(batchSize)
-                var customRefs: [UInt32] = []
-                customRefs.reserveCapacity(batchSize)
-                let finished: Bool = rowShards[b].withLock { s in
-                    var sink: UInt64 = 0
-                    let done = withScanBuffers(program, masks) { code, bits, offsets, counts in
-                        s.rows.withUnsafeBufferPointer { rows in
-                            let n = rows.count
-                            var touched = cursor
-                            while cursor < n && batch.count < batchSize {
-                                if cursor == touched {
-                                    touched = min(cursor + CompiledSegment.touchWindow, n)
-                                    sink ^= program.touchMasks(rows, cursor..<touched, code: code, masks: bits, offsets: offsets,
-                                                               counts: counts, recordBits: recordBits)
-                                }
-                                let row = rows[cursor]
-                                cursor += 1
-                                if row.has(Row.live) && program.matches(row, in: s, code: code, masks: bits, offsets: offsets,
-                                                                        counts: counts, recordBits: recordBits) {
-                                    batch.append(installation(row, in: s, resolvingCustomID: false))
-                                    customRefs.append(row.customRef)
+        withoutActuallyEscaping(record) { record in
+            withoutActuallyEscaping(setCustomID) { setCustomID in
+                // The closures are only called on the scanning threads, which end before this returns.
+                nonisolated(unsafe) let (record, setCustomID) = (record, setCustomID)
+                forEachShard(rowShards.count, parallelism: parallelism) { b in
+                    var cursor = 0
+                    var yielded = 0
+                    defer { total.add(yielded, ordering: .relaxed) }
+                    while !stopped.load(ordering: .relaxed) {
+                        var batch: [Record] = []
+                        batch.reserveCapacity(batchSize)
+                        var customRefs: [UInt32] = []
+                        customRefs.reserveCapacity(batchSize)
+                        var anyCustom = false
+                        let finished: Bool = rowShards[b].withLock { s in
+                            var sink: UInt64 = 0
+                            let done = withScanBuffers(program, masks) { code, bits, offsets, counts in
+                                s.rows.withUnsafeBufferPointer { rows in
+                                    let n = rows.count
+                                    var touched = cursor
+                                    while cursor < n && batch.count < batchSize {
+                                        if cursor == touched {
+                                            touched = min(cursor + CompiledSegment.touchWindow, n)
+                                            sink ^= program.touchMasks(rows, cursor..<touched, code: code, masks: bits, offsets: offsets,
+                                                                       counts: counts, recordBits: recordBits)
+                                        }
+                                        let row = rows[cursor]
+                                        cursor += 1
+                                        // Dead rows (and rows without a token, when asked) are skipped before the predicate runs.
+                                        if row.flags & Row.live != 0 && (!requiringToken || row.tokenLength != 0)
+                                            && program.matches(row, in: s, code: code, masks: bits, offsets: offsets,
+                                                               counts: counts, recordBits: recordBits) {
+                                            batch.append(record(row, s))
+                                            customRefs.append(row.customRef)
+                                            anyCustom = anyCustom || row.customRef != Row.none
+                                        }
+                                    }
+                                    return cursor >= n
                                 }
                             }
-                            return cursor >= n
+                            s.touchSink ^= sink
+                            // Still under the row shard's lock: the references cannot go stale.
+                            if anyCustom { customIDs(customRefs) { i, id in setCustomID(&batch[i], id) } }
+                            return done
                         }
+                        if !batch.isEmpty && !stopped.load(ordering: .relaxed) {
+                            yielded += batch.count
+                            if !body(batch) { stopped.store(true, ordering: .relaxed) }
+                        }
+                        if finished { break }
                     }
-                    s.touchSink ^= sink
-                    // Still under the row shard's lock: the references cannot go stale.
-                    customIDs(customRefs) { i, id in batch[i].customID = id }
-                    return done
                 }
-                if !batch.isEmpty {
-                    yielded += batch.count
-                    body(batch)
-                }
-                if finished { break }
             }
-            total.add(yielded, ordering: .relaxed)
         }
         return total.load(ordering: .relaxed)
     }

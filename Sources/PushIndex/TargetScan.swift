@@ -63,59 +63,8 @@ extension ShardedIndex {
     @discardableResult
     public func scanTargets(_ segment: Segment, batchSize: Int = 1024, parallelism: Int = 2,
                             _ body: @Sendable ([TargetRecord]) -> Bool) throws(ValidationError) -> Int {
-        precondition(batchSize > 0, "batchSize must be positive")
-        let (masks, program) = recordMasks(try compile(segment), parallelism: parallelism)
-        let total = Atomic<Int>(0)
-        let stopped = Atomic<Bool>(false)
-        let recordBits = self.recordBits
-        forEachShard(rowShards.count, parallelism: parallelism) { b in
-            var cursor = 0
-            var yielded = 0
-            defer { total.add(yielded, ordering: .relaxed) }
-            while !stopped.load(ordering: .relaxed) {
-                var batch: [TargetRecord] = []
-                batch.reserveCapacity(batchSize)
-                var customRefs: [UInt32] = []
-                customRefs.reserveCapacity(batchSize)
-                var anyCustom = false
-                let finished: Bool = rowShards[b].withLock { s in
-                    var sink: UInt64 = 0
-                    let done = withScanBuffers(program, masks) { code, bits, offsets, counts in
-                        s.rows.withUnsafeBufferPointer { rows in
-                            let n = rows.count
-                            var touched = cursor
-                            while cursor < n && batch.count < batchSize {
-                                if cursor == touched {
-                                    touched = min(cursor + CompiledSegment.touchWindow, n)
-                                    sink ^= program.touchMasks(rows, cursor..<touched, code: code, masks: bits, offsets: offsets,
-                                                               counts: counts, recordBits: recordBits)
-                                }
-                                let row = rows[cursor]
-                                cursor += 1
-                                // Dead rows and rows without a token are skipped before the predicate runs.
-                                if row.flags & Row.live != 0 && row.tokenLength != 0
-                                    && program.matches(row, in: s, code: code, masks: bits, offsets: offsets,
-                                                       counts: counts, recordBits: recordBits) {
-                                    batch.append(s.targetRecord(row))
-                                    customRefs.append(row.customRef)
-                                    anyCustom = anyCustom || row.customRef != Row.none
-                                }
-                            }
-                            return cursor >= n
-                        }
-                    }
-                    s.touchSink ^= sink
-                    // Still under the row shard's lock: the references cannot go stale.
-                    if anyCustom { customIDs(customRefs) { i, id in batch[i].customID = id } }
-                    return done
-                }
-                if !batch.isEmpty && !stopped.load(ordering: .relaxed) {
-                    yielded += batch.count
-                    if !body(batch) { stopped.store(true, ordering: .relaxed) }
-                }
-                if finished { break }
-            }
-        }
-        return total.load(ordering: .relaxed)
+        try scanBatches(segment, batchSize: batchSize, parallelism: parallelism, requiringToken: true,
+                        record: { row, s in s.targetRecord(row) },
+                        setCustomID: { $0.customID = $1 }, body)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import PushModel
 @testable import EventLog
 
 @Suite struct ByteBufferTests {
@@ -30,5 +31,30 @@ import Testing
         let buffer = ByteBuffer(capacity: 16)
         buffer.appendDecimal(value)
         #expect(String(decoding: buffer.bytes, as: UTF8.self) == String(value))
+    }
+
+    @Test func writesUUIDFieldsAsTheCanonicalText() {
+        var g = SystemRandomNumberGenerator()
+        let samples = [UUIDBytes(hi: 0, lo: 0), UUIDBytes(hi: .max, lo: .max), UUIDBytes(hi: 0x0123_4567_89AB_CDEF, lo: 0xFEDC_BA98_7654_3210)]
+            + (0..<200).map { _ in UUIDBytes(hi: g.next(), lo: g.next()) }
+        for u in samples {
+            for letterCase in [UUIDBytes.LetterCase.lower, .upper] {
+                let buffer = ByteBuffer(capacity: 64)
+                buffer.append("a;" as StaticString)
+                buffer.append(LogField(uuid: u, letterCase: letterCase))
+                buffer.append(";" as StaticString)
+                #expect(String(decoding: buffer.bytes, as: UTF8.self) == "a;\(u.string(letterCase));")
+            }
+        }
+    }
+
+    @Test func aUUIDFieldEqualsTheSameText() throws {
+        let u = UUIDBytes(hi: 0x6F96_19FF_8B86_D011, lo: 0xB42D_00C0_4FC9_64FF)
+        let field = LogField(uuid: u, letterCase: .upper)
+        #expect(field.text == "6F9619FF-8B86-D011-B42D-00C04FC964FF")
+        #expect(field == (try LogField("6F9619FF-8B86-D011-B42D-00C04FC964FF", field: "id")))
+        #expect(field != LogField(uuid: u, letterCase: .lower))
+        #expect(Set([field, try LogField(field.text, field: "id")]).count == 1)
+        #expect(!field.isEmpty)
     }
 }

@@ -39,6 +39,14 @@ let benchmarks: @Sendable () -> Void = {
         for i in benchmark.scaledIterations { blackHole(try! index.upsert(updates[i & 4_095])) }
     }
 
+    // The bulk path on existing installations, 512 a call (as the 10M build uses it): time
+    // and mallocs per call; divide by 512 for one installation.
+    let bulk = Array(updates[0..<512])
+    Benchmark("Index.upsert.existing.bulk512", configuration: .init(
+        metrics: [.mallocCountTotal, .wallClock, .throughput], maxDuration: .seconds(2), maxIterations: 10_000)) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try! index.upsert(contentsOf: bulk)) }
+    }
+
     Benchmark("Index.tokenLookup.batch4096", configuration: .init(
         metrics: [.mallocCountTotal, .wallClock, .throughput], maxDuration: .seconds(2), maxIterations: 10_000)) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(index.installationIDs(forTokens: tokens)) }
@@ -52,5 +60,13 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Index.count.twoAttributes", configuration: .init(
         metrics: [.mallocCountTotal, .wallClock], maxDuration: .seconds(2), maxIterations: 200)) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(try! index.count(matching: segment, parallelism: 1)) }
+    }
+
+    // The delivery scan: every matching installation with a token, as TargetRecords.
+    Benchmark("Index.scanTargets.twoAttributes", configuration: .init(
+        metrics: [.mallocCountTotal, .wallClock], maxDuration: .seconds(2), maxIterations: 200)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try! index.scanTargets(segment, batchSize: 1024, parallelism: 1) { batch in batch.count > 0 })
+        }
     }
 }
