@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushModel"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushModel", "PushSync"],
             swiftSettings: strict
         ),
     ]

@@ -1,12 +1,12 @@
 import Foundation
 import HTTP2Transport
-import Synchronization
+import PushSync
 import Testing
 @testable import MockGateway
 
 /// Collects client completions; waits (bounded) for a count.
 final class Completions: Sendable {
-    private let items = Mutex<[HTTP2Completion]>([])
+    private let items = Locked<[HTTP2Completion]>([])  // TSan-visible (a contended Mutex is not)
 
     var handler: HTTP2CompletionHandler { { batch in self.items.withLock { $0.append(contentsOf: batch) } } }
 

@@ -1,14 +1,14 @@
 import Foundation
 import HTTP2Transport
-import Synchronization
+import PushSync
 @testable import MockGateway
 
 /// A clock tests move by hand.
 final class ManualClock: Sendable {
-    private let now: Mutex<Int64>
+    private let now: Locked<Int64>
 
     init(milliseconds: Int64 = 1_800_000_000_000) {
-        now = Mutex(milliseconds)
+        now = Locked(milliseconds)
     }
 
     var milliseconds: Int64 { now.withLock { $0 } }
