@@ -91,6 +91,24 @@ import Testing
         #expect(try s.lines().contains { $0.hasPrefix("alice;inst-1;") && $0.hasSuffix(";push_sent;transactional;TX1;welcome") })
     }
 
+    @Test func bulkRegistrationIsAllOrNothingAndThenSends() async throws {
+        let s = try Setup()
+        defer { s.stop() }
+        var bad = TestData.installation(3)
+        bad.token = try DeviceToken(fcm: "fcm-on-ios")  // an FCM token on an iOS installation
+        #expect(throws: ValidationError.self) {
+            try s.app.register(contentsOf: [TestData.installation(1), TestData.installation(2), bad])
+        }
+        #expect(s.app.index.count == 0)
+        let outcomes = try s.app.register(contentsOf: (0..<40).map { TestData.installation($0) })
+        #expect(outcomes.count == 40)
+        #expect(outcomes.filter { $0.created }.count == 40)
+        let run = try s.app.launchCampaign(notification: PushNotification(message: PushMessage(body: "hi")))
+        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        #expect(progress.targeted == 40)
+        #expect(progress.sent == 40)
+    }
+
     @Test func aPayloadTooLargeIsRefusedBeforeSending() throws {
         let s = try Setup()
         defer { s.stop() }
