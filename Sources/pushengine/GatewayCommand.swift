@@ -30,6 +30,9 @@ struct GatewayCommand: ParsableCommand {
     @Option(name: .customLong("tls-key"), help: "Server private key (PEM).")
     var tlsKey: String?
 
+    @Option(name: .customLong("client-ca"), help: "Require a client certificate signed by a CA in this PEM file (APNs certificate auth).")
+    var clientCA: String?
+
     @Flag(help: "Serve h2c (HTTP/2 without TLS, prior knowledge).")
     var plaintext = false
 
@@ -73,6 +76,9 @@ struct GatewayCommand: ParsableCommand {
         if !plaintext, tlsCert == nil || tlsKey == nil {
             throw ValidationError("give --tls-cert FILE and --tls-key FILE, or --plaintext")
         }
+        if plaintext, clientCA != nil {
+            throw ValidationError("--client-ca needs TLS (--tls-cert/--tls-key), not --plaintext")
+        }
         if MockGatewayConfiguration.Mode(rawValue: mode) == nil {
             throw ValidationError("--mode must be validating or accept-all")
         }
@@ -86,7 +92,7 @@ struct GatewayCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try makeConfiguration()
-        let tls = plaintext ? nil : TLSServerConfiguration(certificateFile: tlsCert!, privateKeyFile: tlsKey!)
+        let tls = plaintext ? nil : TLSServerConfiguration(certificateFile: tlsCert!, privateKeyFile: tlsKey!, clientCAFile: clientCA)
         var logger = Logger(label: "pushengine.gateway")
         logger.logLevel = .warning
         let server = try MockGatewayServer(

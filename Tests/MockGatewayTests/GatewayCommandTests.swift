@@ -54,11 +54,46 @@ struct GatewayCommandTests {
         #expect(recorded.count == 1)
     }
 
+    @Test("--client-ca: a client with a certificate from that CA is served, one without is refused")
+    func clientCertificateRequired() throws {
+        let certificates = try Fixtures.certificatesDirectory()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = [
+            "gateway", "--port", "0", "--threads", "1", "--no-auth", "--client-ca", certificates + "/ca.pem",
+            "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        var firstLine = Data()
+        while !firstLine.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            firstLine.append(chunk)
+        }
+        let announced = String(decoding: firstLine, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        let port = try #require(announced.split(separator: ":").last.flatMap { Int($0) })
+        let payload = Fixtures.temporaryPath("cli-ca-payload.json")
+        try Data(Fixtures.payload).write(to: URL(fileURLWithPath: payload))
+        let url = "https://127.0.0.1:\(port)/3/device/\(Fixtures.token)"
+        let common = ["-v", "-t", "10", "-d", payload, "-H", ":method: POST", "-H", "apns-topic: \(Fixtures.topic)"]
+        let withCertificate = String(decoding: try Fixtures.run("/usr/bin/nghttp", common + [
+            "--cert=\(certificates)/client.pem", "--key=\(certificates)/client.key", url,
+        ]), as: UTF8.self)
+        #expect(withCertificate.contains(":status: 200"))
+        let without = String(decoding: (try? Fixtures.run("/usr/bin/nghttp", common + [url])) ?? Data(), as: UTF8.self)
+        #expect(!without.contains(":status: 200"))
+    }
+
     @Test("bad arguments fail with a message, not a crash", arguments: [
         ["gateway", "--plaintext", "--mode", "fast"],
         ["gateway"],
         ["gateway", "--plaintext", "--scenario", "/nonexistent/scenario.json"],
         ["gateway", "--plaintext", "--verify-key", "nocolons"],
+        ["gateway", "--plaintext", "--client-ca", "/tmp/ca.pem"],
     ])
     func badArguments(_ arguments: [String]) throws {
         let process = Process()
