@@ -171,6 +171,14 @@ final class ClientDriver: SocketConnection {
     @exclusivity(unchecked) private var connected = false
     @exclusivity(unchecked) private var tickTimer: UInt64?
     @exclusivity(unchecked) private var finished = false
+    /// Why the connection ended, for requests that arrive after it did (nil: closed on purpose).
+    @exclusivity(unchecked) private var finishError: HTTP2TransportError?
+
+    /// The not-sent reason for requests that reach a finished connection: the cause when known
+    /// (a TLS alert, say), so a retry that lands here still says what went wrong.
+    private var closedReason: String {
+        finishError.map { "connection closed: \($0)" } ?? "connection closed"
+    }
     @exclusivity(unchecked) private var strongOwner: HTTP2ClientConnection?
 
     init(loop: EventLoop, configuration: HTTP2ClientConfiguration, tlsContext: TLSContext?,
@@ -242,7 +250,8 @@ final class ClientDriver: SocketConnection {
         if finished {
             // Deliver on a later turn of the loop: a completion handler that resubmits to a
             // closed connection must not recurse.
-            let batch = requests.map { HTTP2Completion(tag: $0.tag, result: .failure(.notSent(reason: "connection closed"))) }
+            let reason = closedReason
+            let batch = requests.map { HTTP2Completion(tag: $0.tag, result: .failure(.notSent(reason: reason))) }
             loop.execute(with: self) { $0.deliverNow(batch) }
             return
         }
@@ -339,6 +348,7 @@ final class ClientDriver: SocketConnection {
     private func finish(_ error: HTTP2TransportError?) {
         guard !finished else { return }
         finished = true
+        finishError = error
         if let core {
             core.fail(error ?? .notSent(reason: "connection closed"))
             if !early.isEmpty { core.enqueue(early, now: 0); early = [] }
@@ -356,7 +366,8 @@ final class ClientDriver: SocketConnection {
         if let owner {
             let late = owner.takeInbox()
             if !late.isEmpty {
-                deliverNow(late.map { .init(tag: $0.tag, result: .failure(.notSent(reason: "connection closed"))) })
+                let reason = closedReason
+                deliverNow(late.map { .init(tag: $0.tag, result: .failure(.notSent(reason: reason))) })
             }
             owner.setCloseError(error)
             owner.setState(.closed)

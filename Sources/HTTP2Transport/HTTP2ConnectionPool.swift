@@ -92,7 +92,8 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
             s.compactMap(\.connection).filter { $0.state == .ready || $0.state == .connecting }
         }
         if usable.isEmpty || closed.load(ordering: .relaxed) {
-            let reason = closed.load(ordering: .relaxed) ? "pool is shut down" : "no usable connection"
+            let reason = closed.load(ordering: .relaxed) ? "pool is shut down"
+                : lastConnectionError.map { "no usable connection (last error: \($0))" } ?? "no usable connection"
             let batch = requests.map { HTTP2Completion(tag: $0.tag, result: .failure(.notSent(reason: reason))) }
             let handler = onCompletions
             group.next().execute { handler(batch) }
