@@ -11,21 +11,15 @@ struct GatewayCommandTests {
         return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build the pushengine product first (swift build)")
     }
 
-    @Test("prints listening on HOST:PORT, serves, and on SIGTERM prints statistics and exits 0")
-    func lifecycle() throws {
-        let certificates = try Fixtures.certificatesDirectory()
-        let record = Fixtures.temporaryPath("cli-record.jsonl")
+    /// Starts `pushengine` with `arguments` and returns it with the port its first line announces.
+    static func startGateway(_ arguments: [String]) throws -> (process: Process, output: Pipe, announced: String, port: Int?) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = [
-            "gateway", "--port", "0", "--threads", "1", "--no-auth", "--record", record,
-            "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
-        ]
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
         // The first line announces the port; reading blocks until it is written.
         var firstLine = Data()
         while !firstLine.contains(0x0A) {
@@ -34,8 +28,20 @@ struct GatewayCommandTests {
             firstLine.append(chunk)
         }
         let announced = String(decoding: firstLine, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        return (process, output, announced, announced.split(separator: ":").last.flatMap { Int($0) })
+    }
+
+    @Test("prints listening on HOST:PORT, serves, and on SIGTERM prints statistics and exits 0")
+    func lifecycle() throws {
+        let certificates = try Fixtures.certificatesDirectory()
+        let record = Fixtures.temporaryPath("cli-record.jsonl")
+        let (process, output, announced, announcedPort) = try Self.startGateway([
+            "gateway", "--port", "0", "--threads", "1", "--no-auth", "--record", record,
+            "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
+        ])
+        defer { if process.isRunning { process.terminate() } }
         #expect(announced.hasPrefix("listening on 127.0.0.1:"))
-        let port = try #require(announced.split(separator: ":").last.flatMap { Int($0) })
+        let port = try #require(announcedPort)
         let payload = Fixtures.temporaryPath("cli-payload.json")
         try Data(Fixtures.payload).write(to: URL(fileURLWithPath: payload))
         let answer = String(decoding: try Fixtures.run("/usr/bin/nghttp", [
@@ -57,25 +63,12 @@ struct GatewayCommandTests {
     @Test("--client-ca: a client with a certificate from that CA is served, one without is refused")
     func clientCertificateRequired() throws {
         let certificates = try Fixtures.certificatesDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = [
+        let (process, _, _, announcedPort) = try Self.startGateway([
             "gateway", "--port", "0", "--threads", "1", "--no-auth", "--client-ca", certificates + "/ca.pem",
             "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        ])
         defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
-        var firstLine = Data()
-        while !firstLine.contains(0x0A) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            firstLine.append(chunk)
-        }
-        let announced = String(decoding: firstLine, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        let port = try #require(announced.split(separator: ":").last.flatMap { Int($0) })
+        let port = try #require(announcedPort)
         let payload = Fixtures.temporaryPath("cli-ca-payload.json")
         try Data(Fixtures.payload).write(to: URL(fileURLWithPath: payload))
         let url = "https://127.0.0.1:\(port)/3/device/\(Fixtures.token)"
