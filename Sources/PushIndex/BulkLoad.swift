@@ -33,7 +33,7 @@ extension ShardedIndex {
             let b = (first + step) & rowShardMask
             guard byRowShard.starts[b] < byRowShard.starts[b + 1] else { continue }
             let group = byRowShard.starts[b]..<byRowShard.starts[b + 1]
-            var conflicts: [(installation: Int, holder: UInt32, other: UInt32)] = []
+            var conflicts: [(installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)] = []
             rowShards[b].withLock { s in
                 var sink: UInt64 = 0
                 for j in group { sink ^= s.ids.touch(hashes[byRowShard.order[j]].id.fingerprint) }
@@ -47,13 +47,23 @@ extension ShardedIndex {
                     }
                     outcomes[i] = outcome
                     sequences[i] = seq
-                    for other in displaced { conflicts.append((i, ref, other)) }
+                    for other in displaced { conflicts.append((i, ref, other, 0)) }
+                }
+                // A later entry of the group may have changed the holder again (the same ID twice):
+                // settle with what its row holds now, as one upsert at a time would have, and
+                // drop conflicts over a token the holder no longer has.
+                conflicts.removeAll { c in
+                    guard let token = installations[c.installation].token else { return true }
+                    let row = s.rows[Int(self.row(ofRef: c.holder))]
+                    return !(row.has(Row.live) && s.tokenEquals(row, token))
+                }
+                for k in conflicts.indices {
+                    conflicts[k].registeredAt = s.rows[Int(self.row(ofRef: conflicts[k].holder))].tokenRegisteredAt
                 }
             }
             for c in conflicts {
-                let inst = installations[c.installation]
-                guard let token = inst.token else { continue }
-                settleTokenConflict(token, holder: c.holder, registeredAt: inst.tokenRegisteredAt.millisecondsSince1970, other: c.other)
+                guard let token = installations[c.installation].token else { continue }
+                settleTokenConflict(token, holder: c.holder, registeredAt: c.registeredAt, other: c.other)
             }
             if let observer {
                 for j in group {

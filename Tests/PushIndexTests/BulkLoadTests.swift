@@ -96,4 +96,38 @@ import PushModel
         #expect(records.withLock { $0 } == 0)
         #expect(try index.upsert(contentsOf: []) == [])
     }
+
+    @Test func theSameIDTwiceSettlesATokenConflictLikeOneByOne() throws {
+        // Y holds T (registered at 5). X claims T at 3 (loses), then again at 10 (wins).
+        let t = Fixture.apns(77)
+        func y() -> Installation { Fixture.installation(1, registeredAt: Timestamp(millisecondsSince1970: 5), token: .some(t)) }
+        func x(_ at: Int64) -> Installation { Fixture.installation(2, registeredAt: Timestamp(millisecondsSince1970: at), token: .some(t)) }
+        for bulk in [false, true] {
+            let index = ShardedIndex(configuration: .init(rowShards: 4, keyShards: 4))
+            try index.upsert(y())
+            if bulk {
+                try index.upsert(contentsOf: [x(3), x(10)])
+            } else {
+                try index.upsert(x(3))
+                try index.upsert(x(10))
+            }
+            #expect(index.installationID(forToken: t) == Fixture.uuid(2), "bulk: \(bulk)")
+            #expect(index.installation(Fixture.uuid(1))?.token == nil, "bulk: \(bulk): Y must have lost T")
+            #expect(index.installation(Fixture.uuid(2))?.token == t, "bulk: \(bulk)")
+        }
+    }
+
+    @Test func aTokenTheHolderGaveUpLaterInTheBatchStaysWithItsOwner() throws {
+        // Y holds T (at 5); X claims T at 10, then moves to U in the same call: Y keeps T.
+        let t = Fixture.apns(78), u = Fixture.apns(79)
+        let index = ShardedIndex(configuration: .init(rowShards: 4, keyShards: 4))
+        try index.upsert(Fixture.installation(1, registeredAt: Timestamp(millisecondsSince1970: 5), token: .some(t)))
+        try index.upsert(contentsOf: [
+            Fixture.installation(2, registeredAt: Timestamp(millisecondsSince1970: 10), token: .some(t)),
+            Fixture.installation(2, registeredAt: Timestamp(millisecondsSince1970: 11), token: .some(u)),
+        ])
+        #expect(index.installation(Fixture.uuid(1))?.token == t)
+        #expect(index.installationID(forToken: t) == Fixture.uuid(1))
+        #expect(index.installationID(forToken: u) == Fixture.uuid(2))
+    }
 }
