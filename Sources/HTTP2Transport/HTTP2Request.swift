@@ -109,7 +109,10 @@ struct FIFO<Element> {
     mutating func append(_ e: Element) { items.append(e) }
 
     mutating func append<S: Sequence>(contentsOf s: S) where S.Element == Element {
-        items.reserveCapacity(items.count + s.underestimatedCount)
+        // Reserve only when growing, and geometrically: an exact reservation per batch would
+        // reallocate (and copy the whole backlog) on every append while a connection is slow.
+        let needed = items.count + s.underestimatedCount
+        if needed > items.capacity { items.reserveCapacity(Swift.max(needed, 2 * items.capacity)) }
         for e in s { items.append(e) }
     }
 

@@ -69,6 +69,16 @@ import Foundation
         #expect(throws: CryptoError.self) { try SelfSignedCertificate.generate(subjectAltNames: ["NOT-A-TYPE:x"]) }
     }
 
+    @Test func anExistingWorldReadableKeyFileIsMadePrivate() throws {
+        let directory = try scratchDirectory("selfsigned-mode")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(FileManager.default.createFile(atPath: directory + "/private-key.pem", contents: Data("old".utf8),
+                                                attributes: [.posixPermissions: 0o644]))
+        let tls = try SelfSignedCertificate.generate().write(toDirectory: directory)
+        #expect(try FileManager.default.attributesOfItem(atPath: tls.privateKeyFile)[.posixPermissions] as? Int == 0o600)
+        #expect(try String(contentsOfFile: tls.privateKeyFile, encoding: .utf8).hasPrefix("-----BEGIN PRIVATE KEY-----"))
+    }
+
     @Test func anUnwritableDirectoryIsATypedError() throws {
         let identity = try SelfSignedCertificate.generate()
         #expect(throws: CryptoError.self) { try identity.write(toDirectory: "/nonexistent-\(getpid())/certs") }

@@ -53,6 +53,9 @@ public struct SelfSignedCertificate: Sendable, Hashable {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw CryptoError(.unreadableFile, "cannot create \(path): errno \(errno)") }
         defer { close(fd) }
+        // open(2) applies the mode only when it creates the file: an existing key file keeps
+        // its old (perhaps world-readable) mode unless it is set here.
+        guard fchmod(fd, mode) == 0 else { throw CryptoError(.unreadableFile, "cannot set the mode of \(path): errno \(errno)") }
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
