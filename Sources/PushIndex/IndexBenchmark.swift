@@ -43,6 +43,11 @@ public enum IndexBenchmark {
         public var buildSeconds = 0.0
         /// Process CPU seconds (all threads) spent building: the cost once other load is removed.
         public var buildCPUSeconds = 0.0
+        /// Seconds the same threads take to only generate the installations, in the same chunks
+        /// (the part of `buildSeconds` that is the generator, measured in the same run).
+        public var generateSeconds = 0.0
+        /// Process CPU seconds of that generation.
+        public var generateCPUSeconds = 0.0
         /// Process CPU seconds of the ID token lookups.
         public var lookupCPUSeconds = 0.0
         /// Process CPU seconds of the attribute scan.
@@ -130,13 +135,29 @@ public enum IndexBenchmark {
         do {
             var f = Figures()
             f.installations = options.installations
+            let chunk = options.buildChunk
+            // The generator alone, as the build runs it: what building costs on top of it.
+            let generateStart = clock.now
+            let generateCPU0 = cpuSeconds()
+            parallel(options.installations, threads: threads) { _, range in
+                var lo = range.lowerBound
+                var checksum = 0
+                while lo < range.upperBound {
+                    let hi = min(lo + chunk, range.upperBound)
+                    checksum &+= (lo..<hi).map { generator.installation($0) }.count { $0.customID != nil }
+                    lo = hi
+                }
+                precondition(checksum >= 0)
+            }
+            f.generateSeconds = seconds(clock.now - generateStart)
+            f.generateCPUSeconds = cpuSeconds() - generateCPU0
+
             let rss0 = residentBytes()
             let index = ShardedIndex(configuration: .init(rowShards: 256, keyShards: 256, expectedInstallations: options.installations))
             let start = clock.now
             let cpu0 = cpuSeconds()
             // The bulk path (`upsert(contentsOf:)`), as a loader or resync would use it: each
             // thread generates chunks of `buildChunk` installations and upserts each in one call.
-            let chunk = options.buildChunk
             parallel(options.installations, threads: threads) { _, range in
                 var lo = range.lowerBound
                 while lo < range.upperBound {
@@ -305,7 +326,8 @@ extension IndexBenchmark.Result {
         func figures(_ f: IndexBenchmark.Figures) -> String {
             """
             {"installations":\(f.installations),"build_seconds":\(number(f.buildSeconds)),"build_cpu_seconds":\(number(f.buildCPUSeconds)),\
-            "build_per_second":\(number(f.buildPerSecond)),"bytes_per_installation":\(number(f.bytesPerInstallation)),\
+            "build_per_second":\(number(f.buildPerSecond)),"generate_seconds":\(number(f.generateSeconds)),\
+            "generate_cpu_seconds":\(number(f.generateCPUSeconds)),"bytes_per_installation":\(number(f.bytesPerInstallation)),\
             "attribute_write_seconds":\(number(f.attributeSeconds)),"attribute_bytes_per_user":\(number(f.attributeBytesPerUser)),\
             "lookups_per_second":\(number(f.lookupsPerSecond)),"full_lookups_per_second":\(number(f.fullLookupsPerSecond)),"lookup_cpu_seconds":\(number(f.lookupCPUSeconds)),\
             "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),"batched_lookup_cpu_seconds":\(number(f.batchedLookupCPUSeconds)),\

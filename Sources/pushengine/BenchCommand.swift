@@ -84,12 +84,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Installations for the [String: Installation] baseline (0 skips it; default min(N, 2M)).")
     var baselineInstallations: Int?
 
+    @Option(help: "--index-only: installations per bulk upsert call while building.")
+    var buildChunk: Int = 512
+
     func validate() throws {
         guard connections > 0, streams > 0 else { throw ValidationError("--connections and --streams must be positive") }
         guard installations > 0 else { throw ValidationError("--installations must be positive") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard lookups >= threads else { throw ValidationError("--lookups must be at least --threads") }
         if let b = baselineInstallations, b < 0 { throw ValidationError("--baseline-installations must not be negative") }
+        guard buildChunk > 0 else { throw ValidationError("--build-chunk must be positive") }
         guard (0...1).contains(iosShare) else { throw ValidationError("--ios-share must be between 0 and 1, got \(iosShare)") }
         guard (0...1).contains(optInShare) else { throw ValidationError("--optin-share must be between 0 and 1, got \(optInShare)") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
@@ -110,7 +114,7 @@ struct BenchCommand: ParsableCommand {
         }
         let options = IndexBenchmark.Options(
             installations: installations, seed: seed, threads: threads, lookups: lookups,
-            baselineInstallations: baselineInstallations)
+            baselineInstallations: baselineInstallations, buildChunk: buildChunk)
         var result = try IndexBenchmark.run(options, residentBytes: { ProcessMemory.residentBytes() },
                                              cpuSeconds: { ProcessMemory.cpuSeconds() })
         result.peakRSSBytes = ProcessMemory.peakResidentBytes()
