@@ -253,14 +253,15 @@ public final class GatewaySender: Sendable {
 
     /// Handles a batch of completions (event-loop thread).
     ///
-    /// One pass under the table's lock: a completion whose outcome is `.accepted` (nearly all)
-    /// moves its slot out of the table at once; the others are marked off the wire and copied
-    /// out for ``handle(_:answered:lane:)`` (retries, feedback, credentials).
+    /// One pass under the table's lock: a 200 the template accepts (nearly all) moves its slot
+    /// out of the table at once; the others are marked off the wire and copied out. Their
+    /// outcomes (which may parse an error body) are worked out after the lock is released, then
+    /// ``handle(_:answered:lane:)`` deals with them (retries, feedback, credentials).
     func complete(_ batch: [HTTP2Completion]) {
         let now = monotonicNanoseconds()
         var accepted: [(slot: Slot, latency: UInt64)] = []
         accepted.reserveCapacity(batch.count)
-        var items: [(UInt64, Slot, DeliveryOutcome)] = []
+        var undecided: [(UInt64, Slot, Result<HTTP2Response, HTTP2TransportError>)] = []
         var answered: [UInt64] = []
         var stale = 0
         table.withLock { t in
@@ -276,12 +277,14 @@ public final class GatewaySender: Sendable {
                 var latency = UInt64.max
                 if case .success = c.result { latency = now &- t.wire[index].sentAt }
                 t.wire[index].onTheWire = false
-                let outcome = slot.job.template.outcome(of: c.result)
-                if case .accepted = outcome {
+                // A 200 is decided here: it has no body to read. Anything else is decided after
+                // the lock, so reading an error body (JSON) does not hold up the other loops.
+                if case .success(let response) = c.result, response.status == 200,
+                   case .accepted = slot.job.template.outcome(of: c.result) {
                     accepted.append((slot, latency))
                     freed.append(index)
                 } else {
-                    items.append((UInt64(index), slot, outcome))
+                    undecided.append((UInt64(index), slot, c.result))
                     answered.append(latency)
                     t.slots[index] = slot  // back in the table until its retry or final event
                 }
@@ -293,7 +296,9 @@ public final class GatewaySender: Sendable {
         if stale > 0 { strays.add(stale, ordering: .relaxed) }
         let lane = loops.firstIndex { $0.inLoop } ?? loops.count
         if !accepted.isEmpty { finishAccepted(accepted, lane: lane) }
-        if !items.isEmpty { handle(items, answered: answered, lane: lane) }
+        if !undecided.isEmpty {
+            handle(undecided.map { ($0.0, $0.1, $0.1.job.template.outcome(of: $0.2)) }, answered: answered, lane: lane)
+        }
     }
 
     /// Final events for accepted requests whose slots already left the table (event-loop thread):
