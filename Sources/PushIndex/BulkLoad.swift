@@ -17,8 +17,11 @@ extension ShardedIndex {
     public func upsert(contentsOf installations: [Installation]) throws(ValidationError) -> [UpsertOutcome] {
         let n = installations.count
         guard n > 0 else { return [] }
-        for i in 0..<n {
-            do { try installations[i].validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
+        // Through the buffer: an array subscript would copy each installation (retaining its strings).
+        try installations.withUnsafeBufferPointer { all throws(ValidationError) in
+            for i in 0..<n {
+                do throws(ValidationError) { try all[i].validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
+            }
         }
         let hashes = installations.map { upsertHashes($0) }
         warmKeyShards(hashes)
@@ -26,25 +29,19 @@ extension ShardedIndex {
         var outcomes = [UpsertOutcome](repeating: UpsertOutcome(created: false, optInChange: nil, tokenChanged: false), count: n)
         var sequences = [UInt64](repeating: 0, count: n)
         let byRowShard = Self.bucketed(n, buckets: rowShards.count) { rowShardIndex(hashes[$0].id) }
-        // Start at a shard that depends on the batch, so concurrent loaders do not walk the
-        // shards in step and queue on each other's locks (one row shard is held at a time).
-        let first = byRowShard.order.isEmpty ? 0 : rowShardIndex(hashes[n / 2].id)
-        for step in rowShards.indices {
-            let b = (first + step) & rowShardMask
-            guard byRowShard.starts[b] < byRowShard.starts[b + 1] else { continue }
+
+        /// Applies row shard `b`'s group under its lock; returns the token conflicts to settle.
+        func apply(_ b: Int, _ s: inout RowShard) -> [(installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)] {
             let group = byRowShard.starts[b]..<byRowShard.starts[b + 1]
             var conflicts: [(installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)] = []
-            rowShards[b].withLock { s in
-                var sink: UInt64 = 0
-                for j in group { sink ^= s.ids.touch(hashes[byRowShard.order[j]].id.fingerprint) }
-                s.touchSink ^= sink
+            var sink: UInt64 = 0
+            for j in group { sink ^= s.ids.touch(hashes[byRowShard.order[j]].id.fingerprint) }
+            s.touchSink ^= sink
+            installations.withUnsafeBufferPointer { all in
                 for j in group {
                     let i = byRowShard.order[j]
                     var displaced: [UInt32] = []
-                    // Through the buffer: an array subscript would copy the installation first.
-                    let (outcome, seq, ref) = installations.withUnsafeBufferPointer { all in
-                        upsertLocked(all[i], hashes[i], shard: b, &s, displaced: &displaced)
-                    }
+                    let (outcome, seq, ref) = upsertLocked(all[i], hashes[i], shard: b, &s, displaced: &displaced)
                     outcomes[i] = outcome
                     sequences[i] = seq
                     for other in displaced { conflicts.append((i, ref, other, 0)) }
@@ -53,30 +50,55 @@ extension ShardedIndex {
                 // settle with what its row holds now, as one upsert at a time would have, and
                 // drop conflicts over a token the holder no longer has.
                 conflicts.removeAll { c in
-                    guard let token = installations[c.installation].token else { return true }
+                    guard let token = all[c.installation].token else { return true }
                     let row = s.rows[Int(self.row(ofRef: c.holder))]
                     return !(row.has(Row.live) && s.tokenEquals(row, token))
                 }
-                for k in conflicts.indices {
-                    conflicts[k].registeredAt = s.rows[Int(self.row(ofRef: conflicts[k].holder))].tokenRegisteredAt
-                }
             }
+            for k in conflicts.indices {
+                conflicts[k].registeredAt = s.rows[Int(self.row(ofRef: conflicts[k].holder))].tokenRegisteredAt
+            }
+            return conflicts
+        }
+
+        /// After shard `b`'s lock is released: settles its conflicts, tells the observer.
+        func finish(_ b: Int, _ conflicts: [(installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)]) {
             for c in conflicts {
                 guard let token = installations[c.installation].token else { continue }
                 settleTokenConflict(token, holder: c.holder, registeredAt: c.registeredAt, other: c.other)
             }
             if let observer {
-                for j in group {
+                for j in byRowShard.starts[b]..<byRowShard.starts[b + 1] {
                     let i = byRowShard.order[j]
                     observer(MutationRecord(sequence: sequences[i], mutation: .upsert(installations[i]), outcome: .upserted(outcomes[i])))
                 }
             }
+        }
+
+        // Start at a shard that depends on the batch, and leave a shard whose lock is held for
+        // the end instead of waiting on it: two loaders walking the shards in the same direction
+        // would otherwise fall in step, each queueing behind the other at every shard.
+        let first = rowShardIndex(hashes[n / 2].id)
+        var busy: [Int] = []
+        for step in rowShards.indices {
+            let b = (first + step) & rowShardMask
+            guard byRowShard.starts[b] < byRowShard.starts[b + 1] else { continue }
+            if let conflicts = rowShards[b].withLockIfAvailable({ s in apply(b, &s) }) {
+                finish(b, conflicts)
+            } else {
+                busy.append(b)
+            }
+        }
+        for b in busy {
+            let conflicts = rowShards[b].withLock { s in apply(b, &s) }
+            finish(b, conflicts)
         }
         return outcomes
     }
 
     /// Loads, shard by shard under each key shard's lock, the token, custom-ID and advertising
     /// table slots the upserts of `hashes` will probe, so the row pass finds them in cache.
+    /// Shards whose lock is held elsewhere are skipped.
     private func warmKeyShards(_ hashes: [UpsertHashes]) {
         // (key shard, table, fingerprint) for every key: 0 token, 1 custom ID, 2 advertising ID.
         var touches: [(shard: Int, table: UInt8, fingerprint: UInt32)] = []
@@ -91,7 +113,8 @@ extension ShardedIndex {
         for step in keyShards.indices {
             let k = (first + step) & keyShardMask
             guard byKeyShard.starts[k] < byKeyShard.starts[k + 1] else { continue }
-            keyShards[k].withLock { ks in
+            // Only a warm-up: a shard another thread holds is skipped, not waited for.
+            _ = keyShards[k].withLockIfAvailable { ks in
                 var sink: UInt64 = 0
                 for j in byKeyShard.starts[k]..<byKeyShard.starts[k + 1] {
                     let t = touches[byKeyShard.order[j]]

@@ -65,7 +65,7 @@ struct KeyShard: Sendable {
         tokens = FingerprintTable(expected: expectedTokens)
         advertising = FingerprintTable(expected: expectedAdvertising)
         customs = FingerprintTable(expected: expectedCustom)
-        records.reserveCapacity(expectedCustom)
+        records.reserveCapacity(shardCapacity(expectedCustom))
         self.hasher = hasher
     }
 

@@ -28,6 +28,22 @@ public final class Locked<State: ~Copyable>: Sendable {
     }
 }
 
+extension Locked where State: ~Copyable {
+    /// Runs `body` with the state if the lock is free now; nil, without waiting, when another
+    /// thread holds it. For passes that have other work to do first (a bulk load visits busy
+    /// shards last instead of queueing behind their holder).
+    @inlinable @inline(__always)
+    public func withLockIfAvailable<Result: ~Copyable, E: Error>(
+        _ body: (inout sending State) throws(E) -> sending Result
+    ) throws(E) -> sending Result? {
+        try mutex.withLockIfAvailable { (state: inout sending State) throws(E) -> sending Result in
+            ThreadSanitizerHooks.acquire(self)
+            defer { ThreadSanitizerHooks.release(self) }
+            return try body(&state)
+        }
+    }
+}
+
 /// `__tsan_acquire` / `__tsan_release`, when the process runs under ThreadSanitizer.
 @usableFromInline
 enum ThreadSanitizerHooks {
