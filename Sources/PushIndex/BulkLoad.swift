@@ -20,14 +20,26 @@ extension ShardedIndex {
         // Through the buffer: an array subscript would copy each installation (retaining its strings).
         try installations.withUnsafeBufferPointer { all throws(ValidationError) in
             for i in 0..<n {
-                do throws(ValidationError) { try all[i].validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
+                do throws(ValidationError) { try (all.baseAddress! + i).pointee.validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
             }
         }
-        let hashes = installations.map { upsertHashes($0) }
+        var hashes: [UpsertHashes] = []
+        hashes.reserveCapacity(n)
+        installations.withUnsafeBufferPointer { all in
+            for i in 0..<n { hashes.append(upsertHashes(all.baseAddress! + i)) }
+        }
         warmKeyShards(hashes)
 
-        var outcomes = [UpsertOutcome](repeating: UpsertOutcome(created: false, optInChange: nil, tokenChanged: false), count: n)
-        var sequences = [UInt64](repeating: 0, count: n)
+        // Written by the shard passes through pointers: captured arrays would be checked for
+        // exclusive access at run time on every write.
+        let outcomes = UnsafeMutableBufferPointer<UpsertOutcome>.allocate(capacity: n)
+        outcomes.initialize(repeating: UpsertOutcome(created: false, optInChange: nil, tokenChanged: false))
+        let sequences = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        sequences.initialize(repeating: 0)
+        defer {
+            outcomes.deallocate()
+            sequences.deallocate()
+        }
         let byRowShard = Self.bucketed(n, buckets: rowShards.count) { rowShardIndex(hashes[$0].id) }
 
         /// Applies row shard `b`'s group under its lock; returns the token conflicts to settle.
@@ -41,7 +53,7 @@ extension ShardedIndex {
                 for j in group {
                     let i = byRowShard.order[j]
                     var displaced: [UInt32] = []
-                    let (outcome, seq, ref) = upsertLocked(all[i], hashes[i], shard: b, &s, displaced: &displaced)
+                    let (outcome, seq, ref) = upsertLocked(all.baseAddress! + i, hashes[i], shard: b, &s, displaced: &displaced)
                     outcomes[i] = outcome
                     sequences[i] = seq
                     for other in displaced { conflicts.append((i, ref, other, 0)) }
@@ -93,7 +105,7 @@ extension ShardedIndex {
             let conflicts = rowShards[b].withLock { s in apply(b, &s) }
             finish(b, conflicts)
         }
-        return outcomes
+        return Array(outcomes)
     }
 
     /// Loads, shard by shard under each key shard's lock, the token, custom-ID and advertising

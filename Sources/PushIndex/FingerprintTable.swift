@@ -176,38 +176,75 @@ func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ n: Int) -> Boo
 }
 
 /// Interns short strings (time zones, app versions) per shard as 16-bit codes; 0 means none.
+///
+/// Every upsert interns two strings, so this is on the build's hot path: an open-addressing
+/// table of codes, keyed by a hash of the UTF-8 bytes and confirmed against those bytes.
 struct StringInterner: Sendable {
     private(set) var strings: [String] = [""]
-    /// A 64-bit hash of each string's UTF-8 bytes, parallel to `strings`.
-    private var hashes: [UInt64] = [0]
-    private var codes: [String: UInt16] = [:]
+    /// The UTF-8 bytes of each string, at `offsets[code]..<offsets[code + 1]`.
+    private var bytes: [UInt8] = []
+    private var offsets: [Int] = [0, 0]
+    /// Codes by hash, linear probing; 0 is empty. Its size is a power of two, at least twice the codes.
+    private var table = [UInt16](repeating: 0, count: 64)
 
-    /// A hash of the UTF-8 bytes, eight at a time (these strings are short).
+    /// A hash of the bytes: up to 16 bytes (the usual time zone or version) as two word loads
+    /// and one multiply, longer ones through `KeyHasher`.
     @inline(__always)
-    static func hash(_ s: String) -> UInt64 {
-        if let h = s.utf8.withContiguousStorageIfAvailable({ KeyHasher(seed: 0).hash(UnsafeRawBufferPointer($0), domain: .audienceKey) }) {
-            return h
+    private static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 {
+        let n = raw.count
+        guard n <= 16 else { return KeyHasher(seed: 0).hash(raw, domain: .audienceKey) }
+        var a: UInt64 = 0, b: UInt64 = 0
+        if n >= 8 {
+            a = raw.loadUnaligned(as: UInt64.self)
+            b = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else {
+            for i in 0..<n { a |= UInt64(raw[i]) << (8 * UInt64(i)) }
         }
-        var copy = s
-        return copy.withUTF8 { KeyHasher(seed: 0).hash(UnsafeRawBufferPointer($0), domain: .audienceKey) }
+        return KeyHasher.mix(a ^ UInt64(n) &* 0x9E37_79B9_7F4A_7C15, b ^ 0xBF58_476D_1CE4_E5B9)
     }
 
     /// The code for `s`, adding it when new; 0 when the table is full (65,535 distinct values).
+    @inline(__always)
     mutating func code(_ s: String) -> UInt16 {
-        let h = Self.hash(s)
-        // Few distinct values are the rule: a scan of the hashes, then one string comparison,
-        // costs less than the dictionary's SipHash and bucket probe.
-        if strings.count <= 64 {
-            for i in 1..<hashes.count where hashes[i] == h && strings[i] == s { return UInt16(i) }
-        } else if let c = codes[s] {
-            return c
+        if let c = s.utf8.withContiguousStorageIfAvailable({ code(UnsafeRawBufferPointer($0), s) }) { return c }
+        var text = s
+        return text.withUTF8 { code(UnsafeRawBufferPointer($0), s) }
+    }
+
+    private mutating func code(_ raw: UnsafeRawBufferPointer, _ s: String) -> UInt16 {
+        let mask = table.count - 1
+        var i = Int(truncatingIfNeeded: Self.hash(raw)) & mask
+        while true {
+            let c = table[i]
+            if c == 0 { break }
+            let start = offsets[Int(c)], end = offsets[Int(c) + 1]
+            if end - start == raw.count, raw.isEmpty || bytes.withUnsafeBytes({ memcmpBytes($0.baseAddress! + start, raw.baseAddress, raw.count) }) {
+                return c
+            }
+            i = (i + 1) & mask
         }
         guard strings.count < Int(UInt16.max) else { return 0 }
         let c = UInt16(strings.count)
         strings.append(s)
-        hashes.append(h)
-        codes[s] = c
+        bytes.append(contentsOf: raw)
+        offsets.append(bytes.count)
+        table[i] = c
+        if strings.count * 2 > table.count { rehash() }
         return c
+    }
+
+    private mutating func rehash() {
+        var fresh = [UInt16](repeating: 0, count: table.count * 2)
+        let mask = fresh.count - 1
+        bytes.withUnsafeBytes { all in
+            for c in 1..<strings.count {
+                let raw = UnsafeRawBufferPointer(rebasing: all[offsets[c]..<offsets[c + 1]])
+                var i = Int(truncatingIfNeeded: Self.hash(raw)) & mask
+                while fresh[i] != 0 { i = (i + 1) & mask }
+                fresh[i] = UInt16(c)
+            }
+        }
+        table = fresh
     }
 
     subscript(code: UInt16) -> String? { code == 0 ? nil : strings[Int(code)] }

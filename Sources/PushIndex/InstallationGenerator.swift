@@ -127,14 +127,16 @@ public struct InstallationGenerator: Sendable {
         var rest = number / 10
         while rest > 0 { width += 1; rest /= 10 }
         let digits = max(7, width)
-        let text = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 5 + digits) { buffer in
-            for (i, c) in "user-".utf8.enumerated() { buffer[i] = c }
+        // Written in place: the build times the generator too.
+        let text = String(unsafeUninitializedCapacity: 5 + digits) { buffer in
+            buffer[0] = UInt8(ascii: "u"); buffer[1] = UInt8(ascii: "s"); buffer[2] = UInt8(ascii: "e")
+            buffer[3] = UInt8(ascii: "r"); buffer[4] = UInt8(ascii: "-")
             var n = number
             for i in stride(from: 4 + digits, through: 5, by: -1) {
                 buffer[i] = UInt8(ascii: "0") + UInt8(n % 10)
                 n /= 10
             }
-            return String(decoding: buffer, as: UTF8.self)
+            return 5 + digits
         }
         return CustomID(unchecked: text)
     }

@@ -300,19 +300,22 @@ public final class ShardedIndex: Sendable {
     }
 
     @inline(__always)
-    func upsertHashes(_ inst: Installation) -> UpsertHashes {
-        UpsertHashes(id: hasher.hash(inst.id), token: inst.token.map { hasher.hash($0) },
-                     custom: inst.customID.map { hasher.hash($0) }, advertising: inst.advertisingID.map { hasher.hash($0) })
+    func upsertHashes(_ inst: UnsafePointer<Installation>) -> UpsertHashes {
+        UpsertHashes(id: hasher.hash(inst.pointee.id), token: inst.pointee.token.map { hasher.hash($0) },
+                     custom: inst.pointee.customID.map { hasher.hash($0) }, advertising: inst.pointee.advertisingID.map { hasher.hash($0) })
     }
 
     private func upsertInstallation(_ inst: Installation) throws(ValidationError) -> (UpsertOutcome, UInt64) {
         try inst.validate()
-        // Every key is hashed once, before any lock.
-        let hashes = upsertHashes(inst)
-        let b = rowShardIndex(hashes.id)
         var displaced: [UInt32] = []
-        let (outcome, seq, ref) = rowShards[b].withLock { s -> (UpsertOutcome, UInt64, UInt32) in
-            upsertLocked(inst, hashes, shard: b, &s, displaced: &displaced)
+        // Every key is hashed once, before any lock. The body reads the installation through a
+        // pointer, as the bulk path does (passing it by value copies it, strings and all).
+        let (outcome, seq, ref) = withUnsafePointer(to: inst) { p in
+            let hashes = upsertHashes(p)
+            let b = rowShardIndex(hashes.id)
+            return rowShards[b].withLock { s -> (UpsertOutcome, UInt64, UInt32) in
+                upsertLocked(p, hashes, shard: b, &s, displaced: &displaced)
+            }
         }
         if let token = inst.token {
             for victim in displaced {
@@ -325,7 +328,7 @@ public final class ShardedIndex: Sendable {
     /// The body of an upsert, under row shard `b`'s lock (`s`). Installations that held the
     /// same token before are appended to `displaced`: the caller settles them after unlocking.
     @inline(__always)
-    func upsertLocked(_ inst: Installation, _ hashes: UpsertHashes, shard b: Int, _ s: inout RowShard,
+    func upsertLocked(_ inst: UnsafePointer<Installation>, _ hashes: UpsertHashes, shard b: Int, _ s: inout RowShard,
                       displaced: inout [UInt32]) -> (UpsertOutcome, UInt64, UInt32) {
         let idHash = hashes.id
         let tokenHash = hashes.token
@@ -333,10 +336,10 @@ public final class ShardedIndex: Sendable {
         let advertisingHash = hashes.advertising
         var created = false
         let r: UInt32
-        if let found = s.find(inst.id, fingerprint: idHash.fingerprint) {
+        if let found = s.find(inst.pointee.id, fingerprint: idHash.fingerprint) {
             r = found
         } else {
-            r = s.allocate(inst.id, fingerprint: idHash.fingerprint, maxRows: maxRowsPerShard)
+            r = s.allocate(inst.pointee.id, fingerprint: idHash.fingerprint, maxRows: maxRowsPerShard)
             created = true
         }
         let ref = rowRef(b, r)
@@ -345,8 +348,8 @@ public final class ShardedIndex: Sendable {
 
         // Token: moves between key-shard entries when it changes.
         let sameToken: Bool
-        if let token = inst.token {
-            sameToken = row.tokenLength != 0 && row.has(Row.android) == (inst.platform == .android) && s.tokenEquals(row, token)
+        if let token = inst.pointee.token {
+            sameToken = row.tokenLength != 0 && row.has(Row.android) == (inst.pointee.platform == .android) && s.tokenEquals(row, token)
         } else {
             sameToken = row.tokenLength == 0
         }
@@ -356,8 +359,8 @@ public final class ShardedIndex: Sendable {
                 keyShards[keyShardIndex(oldHash)].withLock { _ = $0.tokens.remove(oldHash.fingerprint, ref) }
                 s.clearToken(&row)
             }
-            row.set(Row.android, inst.platform == .android)
-            if let token = inst.token, let th = tokenHash {
+            row.set(Row.android, inst.pointee.platform == .android)
+            if let token = inst.pointee.token, let th = tokenHash {
                 s.setToken(&row, token)
                 keyShards[keyShardIndex(th)].withLock { ks in
                     _ = ks.tokens.first(th.fingerprint) { other in
@@ -367,15 +370,15 @@ public final class ShardedIndex: Sendable {
                     ks.tokens.insert(th.fingerprint, ref)
                 }
             }
-            row.tokenRegisteredAt = inst.tokenRegisteredAt.millisecondsSince1970
-        } else if inst.token != nil {
-            row.tokenRegisteredAt = max(row.tokenRegisteredAt, inst.tokenRegisteredAt.millisecondsSince1970)
+            row.tokenRegisteredAt = inst.pointee.tokenRegisteredAt.millisecondsSince1970
+        } else if inst.pointee.token != nil {
+            row.tokenRegisteredAt = max(row.tokenRegisteredAt, inst.pointee.tokenRegisteredAt.millisecondsSince1970)
         }
-        row.set(Row.android, inst.platform == .android)
+        row.set(Row.android, inst.pointee.platform == .android)
 
         // Custom ID: one record per user in its key shard, listing the user's installations.
         let oldCustom = row.customRef
-        if let customID = inst.customID, let ch = customHash {
+        if let customID = inst.pointee.customID, let ch = customHash {
             let k = keyShardIndex(ch)
             var same = false
             if oldCustom != Row.none && shard(ofRecord: oldCustom) == k {
@@ -399,12 +402,12 @@ public final class ShardedIndex: Sendable {
 
         // Advertising ID: a multimap entry (reinstalls share one).
         let oldAdvertising = row.has(Row.hasAdvertisingID) ? UUIDBytes(hi: row.advHi, lo: row.advLo) : nil
-        if oldAdvertising != inst.advertisingID?.uuid {
+        if oldAdvertising != inst.pointee.advertisingID?.uuid {
             if let old = oldAdvertising {
                 let oh = hasher.hash(old, domain: .advertisingID)
                 keyShards[keyShardIndex(oh)].withLock { _ = $0.advertising.remove(oh.fingerprint, ref) }
             }
-            if let adv = inst.advertisingID, let ah = advertisingHash {
+            if let adv = inst.pointee.advertisingID, let ah = advertisingHash {
                 keyShards[keyShardIndex(ah)].withLock { $0.advertising.insert(ah.fingerprint, ref) }
                 row.advHi = adv.uuid.hi
                 row.advLo = adv.uuid.lo
@@ -413,22 +416,22 @@ public final class ShardedIndex: Sendable {
                 row.advLo = 0
             }
         }
-        row.set(Row.hasAdvertisingID, inst.advertisingID != nil)
-        row.set(Row.upperCaseAdvertisingID, inst.advertisingID?.letterCase == .upper)
-        if case .uuid(_, let letterCase) = inst.id.storage { row.set(Row.upperCaseID, letterCase == .upper) }
+        row.set(Row.hasAdvertisingID, inst.pointee.advertisingID != nil)
+        row.set(Row.upperCaseAdvertisingID, inst.pointee.advertisingID?.letterCase == .upper)
+        if case .uuid(_, let letterCase) = inst.pointee.id.storage { row.set(Row.upperCaseID, letterCase == .upper) }
 
-        row.set(Row.optIn, inst.pushOptIn)
-        row.language = inst.language?.packed ?? 0
-        row.region = inst.region?.packed ?? 0
-        row.timeZone = inst.timeZone.map { s.strings.code($0.value) } ?? 0
-        row.appVersion = inst.appVersion.map { s.strings.code($0.value) } ?? 0
-        let created32 = packedSeconds(inst.createdAt)
+        row.set(Row.optIn, inst.pointee.pushOptIn)
+        row.language = inst.pointee.language?.packed ?? 0
+        row.region = inst.pointee.region?.packed ?? 0
+        row.timeZone = inst.pointee.timeZone.map { s.strings.code($0.value) } ?? 0
+        row.appVersion = inst.pointee.appVersion.map { s.strings.code($0.value) } ?? 0
+        let created32 = packedSeconds(inst.pointee.createdAt)
         row.createdAt = created ? created32 : min(row.createdAt, created32)
-        row.lastSeenAt = packedSeconds(inst.lastSeenAt)
+        row.lastSeenAt = packedSeconds(inst.pointee.lastSeenAt)
         s.rows[Int(r)] = row
         s.compactIfNeeded()
 
-        let change: OptInChange? = wasOptedIn == inst.pushOptIn ? nil : (inst.pushOptIn ? .optedIn : .optedOut)
+        let change: OptInChange? = wasOptedIn == inst.pointee.pushOptIn ? nil : (inst.pointee.pushOptIn ? .optedIn : .optedOut)
         return (UpsertOutcome(created: created, optInChange: change, tokenChanged: !sameToken), nextSequence(), ref)
     }
 

@@ -30,7 +30,9 @@ public struct Installation: Hashable, Sendable {
     /// this does not delete the token (the device registered again since).
     public var tokenRegisteredAt: Timestamp
 
-    /// Creates an installation. `tokenRegisteredAt` defaults to `lastSeenAt`.
+    /// Creates an installation. `tokenRegisteredAt` defaults to `lastSeenAt`. Inlinable: built
+    /// in the caller's frame, the fields are moved in instead of copied through a call.
+    @inlinable
     public init(
         id: InstallationID, platform: Platform, token: DeviceToken? = nil, customID: CustomID? = nil,
         advertisingID: AdvertisingID? = nil, pushOptIn: Bool = false, language: LanguageCode? = nil,

@@ -22,3 +22,20 @@ import Testing
         #expect(n == 5_000)
     }
 }
+
+@Suite struct StringInternerTests {
+    @Test func equalStringsShareACodeAcrossGrowth() {
+        var interner = StringInterner()
+        // Past the first table size (64 slots), so the table is rehashed several times.
+        let values = (0..<1_000).map { "Zone/\($0)" } + ["", "é", "America/Sao_Paulo"]
+        let codes = values.map { interner.code($0) }
+        #expect(Set(codes).count == values.count)
+        #expect(!codes.contains(0))
+        for (value, code) in zip(values, codes) {
+            // Equal text from another String instance (not the same storage) finds the same code.
+            #expect(interner.code(String(decoding: Array(value.utf8), as: UTF8.self)) == code)
+            #expect(interner[code] == value)
+        }
+        #expect(interner[0] == nil)
+    }
+}
