@@ -163,6 +163,11 @@ struct ByteArena: Sendable {
 @inline(__always)
 func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ n: Int) -> Bool {
     guard n > 0, let b else { return true }
+    if n >= 8 && n <= 16 {
+        // Two overlapping word compares cover 8...16 bytes.
+        return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+            && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    }
     var i = 0
     while i + 8 <= n {
         if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
@@ -212,22 +217,32 @@ struct StringInterner: Sendable {
     }
 
     private mutating func code(_ raw: UnsafeRawBufferPointer, _ s: String) -> UInt16 {
-        let mask = table.count - 1
-        var i = Int(truncatingIfNeeded: Self.hash(raw)) & mask
-        while true {
-            let c = table[i]
-            if c == 0 { break }
-            let start = offsets[Int(c)], end = offsets[Int(c) + 1]
-            if end - start == raw.count, raw.isEmpty || bytes.withUnsafeBytes({ memcmpBytes($0.baseAddress! + start, raw.baseAddress, raw.count) }) {
-                return c
+        let n = raw.count
+        let found: UInt16? = table.withUnsafeBufferPointer { table in
+            offsets.withUnsafeBufferPointer { offsets in
+                bytes.withUnsafeBytes { bytes in
+                    let mask = table.count - 1
+                    var i = Int(truncatingIfNeeded: Self.hash(raw)) & mask
+                    while true {
+                        let c = table[i]
+                        if c == 0 { return nil }
+                        let start = offsets[Int(c)]
+                        if offsets[Int(c) + 1] - start == n, n == 0 || memcmpBytes(bytes.baseAddress! + start, raw.baseAddress, n) {
+                            return c
+                        }
+                        i = (i + 1) & mask
+                    }
+                }
             }
-            i = (i + 1) & mask
         }
+        if let found { return found }
         guard strings.count < Int(UInt16.max) else { return 0 }
         let c = UInt16(strings.count)
         strings.append(s)
         bytes.append(contentsOf: raw)
         offsets.append(bytes.count)
+        var i = Int(truncatingIfNeeded: Self.hash(raw)) & (table.count - 1)
+        while table[i] != 0 { i = (i + 1) & (table.count - 1) }
         table[i] = c
         if strings.count * 2 > table.count { rehash() }
         return c
