@@ -183,8 +183,11 @@ func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ n: Int) -> Boo
 /// Interns short strings (time zones, app versions) per shard as 16-bit codes; 0 means none.
 ///
 /// Every upsert interns two strings, so this is on the build's hot path: an open-addressing
-/// table of codes, keyed by a hash of the UTF-8 bytes and confirmed against those bytes.
+/// table of codes, keyed by a hash of the UTF-8 bytes and confirmed against those bytes (equal
+/// means equal bytes). The hash is seeded per index, as the key tables' are: app versions come
+/// from clients, and a fixed hash would let crafted values pile into one probe run.
 struct StringInterner: Sendable {
+    private let seed: UInt64
     private(set) var strings: [String] = [""]
     /// The UTF-8 bytes of each string, at `offsets[code]..<offsets[code + 1]`.
     private var bytes: [UInt8] = []
@@ -192,12 +195,14 @@ struct StringInterner: Sendable {
     /// Codes by hash, linear probing; 0 is empty. Its size is a power of two, at least twice the codes.
     private var table = [UInt16](repeating: 0, count: 64)
 
-    /// A hash of the bytes: up to 16 bytes (the usual time zone or version) as two word loads
-    /// and one multiply, longer ones through `KeyHasher`.
+    init(seed: UInt64) { self.seed = seed }
+
+    /// A seeded hash of the bytes: up to 16 bytes (the usual time zone or version) as two word
+    /// loads and two multiplies, longer ones through `KeyHasher`.
     @inline(__always)
-    private static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 {
+    private func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 {
         let n = raw.count
-        guard n <= 16 else { return KeyHasher(seed: 0).hash(raw, domain: .audienceKey) }
+        guard n <= 16 else { return KeyHasher(seed: seed).hash(raw, domain: .audienceKey) }
         var a: UInt64 = 0, b: UInt64 = 0
         if n >= 8 {
             a = raw.loadUnaligned(as: UInt64.self)
@@ -205,10 +210,12 @@ struct StringInterner: Sendable {
         } else {
             for i in 0..<n { a |= UInt64(raw[i]) << (8 * UInt64(i)) }
         }
-        return KeyHasher.mix(a ^ UInt64(n) &* 0x9E37_79B9_7F4A_7C15, b ^ 0xBF58_476D_1CE4_E5B9)
+        // The seed goes into both factors, so no chosen input fixes the multiplier.
+        let m = KeyHasher.mix(a ^ seed ^ UInt64(n) &* 0x9E37_79B9_7F4A_7C15, b ^ (seed << 32 | seed >> 32) ^ 0xBF58_476D_1CE4_E5B9)
+        return KeyHasher.mix(m, 0x94D0_49BB_1331_11EB)
     }
 
-    /// The code for `s`, adding it when new; 0 when the table is full (65,535 distinct values).
+    /// The code for `s`, adding it when new; 0 when the table is full (65,534 distinct values).
     @inline(__always)
     mutating func code(_ s: String) -> UInt16 {
         if let c = s.utf8.withContiguousStorageIfAvailable({ code(UnsafeRawBufferPointer($0), s) }) { return c }
@@ -222,7 +229,7 @@ struct StringInterner: Sendable {
             offsets.withUnsafeBufferPointer { offsets in
                 bytes.withUnsafeBytes { bytes in
                     let mask = table.count - 1
-                    var i = Int(truncatingIfNeeded: Self.hash(raw)) & mask
+                    var i = Int(truncatingIfNeeded: hash(raw)) & mask
                     while true {
                         let c = table[i]
                         if c == 0 { return nil }
@@ -241,7 +248,7 @@ struct StringInterner: Sendable {
         strings.append(s)
         bytes.append(contentsOf: raw)
         offsets.append(bytes.count)
-        var i = Int(truncatingIfNeeded: Self.hash(raw)) & (table.count - 1)
+        var i = Int(truncatingIfNeeded: hash(raw)) & (table.count - 1)
         while table[i] != 0 { i = (i + 1) & (table.count - 1) }
         table[i] = c
         if strings.count * 2 > table.count { rehash() }
@@ -254,7 +261,7 @@ struct StringInterner: Sendable {
         bytes.withUnsafeBytes { all in
             for c in 1..<strings.count {
                 let raw = UnsafeRawBufferPointer(rebasing: all[offsets[c]..<offsets[c + 1]])
-                var i = Int(truncatingIfNeeded: Self.hash(raw)) & mask
+                var i = Int(truncatingIfNeeded: hash(raw)) & mask
                 while fresh[i] != 0 { i = (i + 1) & mask }
                 fresh[i] = UInt16(c)
             }

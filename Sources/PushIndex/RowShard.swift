@@ -73,13 +73,14 @@ struct RowShard: Sendable {
     var freeRows: [UInt32] = []
     var ids: FingerprintTable
     var arena = ByteArena()
-    var strings = StringInterner()
+    var strings: StringInterner
     var liveCount = 0
     /// Where batched paths fold the slots they touch ahead of use, so the loads stay.
     var touchSink: UInt64 = 0
 
-    init(expected: Int) {
+    init(expected: Int, seed: UInt64) {
         ids = FingerprintTable(expected: expected)
+        strings = StringInterner(seed: seed)
         rows.reserveCapacity(shardCapacity(expected))
     }
 

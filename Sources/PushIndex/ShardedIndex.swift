@@ -88,7 +88,7 @@ public final class ShardedIndex: Sendable {
         recordBits = 32 - UInt32(configuration.keyShards.trailingZeroBitCount)
         let perRowShard = configuration.expectedInstallations / configuration.rowShards
         let perKeyShard = configuration.expectedInstallations / configuration.keyShards
-        rowShards = (0..<configuration.rowShards).map { _ in Locked(RowShard(expected: perRowShard)) }
+        rowShards = (0..<configuration.rowShards).map { _ in Locked(RowShard(expected: perRowShard, seed: seed)) }
         let hasher = self.hasher
         keyShards = (0..<configuration.keyShards).map { _ in
             Locked(KeyShard(expectedTokens: perKeyShard,
