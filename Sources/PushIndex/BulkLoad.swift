@@ -17,16 +17,16 @@ extension ShardedIndex {
     public func upsert(contentsOf installations: [Installation]) throws(ValidationError) -> [UpsertOutcome] {
         let n = installations.count
         guard n > 0 else { return [] }
-        // Through the buffer: an array subscript would copy each installation (retaining its strings).
-        try installations.withUnsafeBufferPointer { all throws(ValidationError) in
-            for i in 0..<n {
-                do throws(ValidationError) { try (all.baseAddress! + i).pointee.validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
-            }
-        }
+        // Everything is validated and every key hashed before any lock. Installations are read
+        // through a pointer: passing one by value copies the whole struct, strings and all.
         var hashes: [UpsertHashes] = []
         hashes.reserveCapacity(n)
-        installations.withUnsafeBufferPointer { all in
-            for i in 0..<n { hashes.append(upsertHashes(all.baseAddress! + i)) }
+        try installations.withUnsafeBufferPointer { all throws(ValidationError) in
+            for i in 0..<n {
+                let p = all.baseAddress! + i
+                do throws(ValidationError) { try p.pointee.validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
+                hashes.append(upsertHashes(p))
+            }
         }
         warmKeyShards(hashes)
 
