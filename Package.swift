@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
+                "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "PushSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -1,3 +1,4 @@
+import PushSync
 public import EventLog
 public import PushModel
 public import PushIndex

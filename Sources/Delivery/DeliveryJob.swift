@@ -1,4 +1,5 @@
 public import Gateways
+import PushSync
 import PushModel
 import Synchronization
 import HTTP2Transport

@@ -2,6 +2,7 @@ public import Gateways
 public import HTTP2Transport
 public import Logging
 public import PushModel
+import PushSync
 import Synchronization
 
 /// Settings of one gateway sender.

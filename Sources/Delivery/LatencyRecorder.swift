@@ -1,3 +1,4 @@
+import PushSync
 import Histogram
 
 /// Request latency percentiles of a send: for each target whose final attempt got a gateway

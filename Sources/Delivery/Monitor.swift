@@ -71,32 +71,3 @@ func startThread(_ body: @escaping @Sendable () -> Void) {
     precondition(rc == 0, "pthread_create failed: \(rc)")
     pthread_detach(thread)
 }
-
-/// A value behind a pthread mutex. Used instead of `Synchronization.Mutex` where
-/// ThreadSanitizer runs matter: TSan intercepts pthread locks, while `Mutex`'s futex fast path
-/// is invisible to it and makes every guarded access look like a race.
-///
-/// `@unchecked Sendable`: `value` is only touched inside ``withLock(_:)``, under `mutex`.
-final class Locked<Value>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    /// Runs `body` with exclusive access to the value.
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
-    }
-}
