@@ -102,6 +102,8 @@ public enum IndexBenchmark {
         /// all threads. A lookup does the same two reads plus hashing and two lock round trips
         /// (each a full barrier on x86, so consecutive lookups overlap little).
         public var dependentReadPairsPerSecond = 0.0
+        /// Row shards and key shards of the index built (each).
+        public var shards = ShardedIndex.Configuration.defaultShardCount
         /// Peak resident memory of the process (filled by the caller, which knows the OS).
         public var peakRSSBytes = 0
     }
@@ -159,10 +161,8 @@ public enum IndexBenchmark {
             f.generateCPUSeconds = cpuSeconds() - generateCPU0
 
             let rss0 = residentBytes()
-            // 32 shards of each kind: measured here, a bulk build over 32 ran 1.3-1.4x faster than over
-            // 256 (a 512-installation call gives each shard's lock 16 installations instead of 2, so
-            // more of their table slots are loaded together), with no more lock contention on 2 threads.
-            let index = ShardedIndex(configuration: .init(rowShards: 32, keyShards: 32, expectedInstallations: options.installations))
+            // The default shard count for the machine (32 on two cores; see `defaultShardCount`).
+            let index = ShardedIndex(configuration: .init(expectedInstallations: options.installations))
             let start = clock.now
             let cpu0 = cpuSeconds()
             // The bulk path (`upsert(contentsOf:)`), as a loader or resync would use it: each
@@ -404,7 +404,7 @@ extension IndexBenchmark.Result {
         }
         let i = index
         return """
-            {"installations":\(options.installations),"seed":\(options.seed),"threads":\(options.threads),\
+            {"installations":\(options.installations),"seed":\(options.seed),"threads":\(options.threads),"shards":\(shards),\
             "index_build_seconds":\(number(i.buildSeconds)),"build_per_second":\(number(i.buildPerSecond)),\
             "bytes_per_installation":\(number(i.bytesPerInstallation)),"lookups_per_second":\(number(i.lookupsPerSecond)),\
             "scan_seconds":\(number(i.scanSeconds)),"peak_rss_bytes":\(peakRSSBytes),\

@@ -1,9 +1,23 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 @testable import PushIndex
 import PushModel
 
 @Suite struct ShardedIndexTests {
+    @Test func defaultShardCountFollowsTheCores() {
+        let n = ShardedIndex.Configuration.defaultShardCount
+        let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #expect(n.nonzeroBitCount == 1)
+        #expect((16...256).contains(n))
+        // The smallest power of two covering 16 per core, unless capped at 256.
+        #expect(n >= min(256, 16 * cores))
+        #expect(n == 16 || n / 2 < 16 * cores)
+        #expect(ShardedIndex.Configuration().rowShards == n && ShardedIndex.Configuration().keyShards == n)
+    }
+
     @Test func rowsArePacked() {
         #expect(MemoryLayout<Row>.stride == 96)
         #expect(MemoryLayout<CustomRecord>.stride == 24)
