@@ -130,4 +130,71 @@ import PushModel
         }
         #expect(index.count == expected.values.filter(\.present).count)
     }
+
+    /// Bulk loads from four threads over two row shards, so loaders often find a shard's lock
+    /// held and come back to it at the end (`withLockIfAvailable`), with single upserts and
+    /// lookups in between. Every installation must be applied exactly once, in order within a
+    /// call, with the outcomes one-by-one upserts would give.
+    @Test func concurrentBulkLoadsOverFewShardsApplyEachInstallationOnce() throws {
+        let threads = 4
+        let rounds = 60
+        let chunk = 48
+        let index = ShardedIndex(configuration: .init(rowShards: 2, keyShards: 2))
+        let sharedTokens = (0..<6).map { Fixture.apns(800_000 + $0) }
+        let problems = Mutex<[String]>([])
+        let finals = Mutex<[Int: Installation]>([:])
+
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var rng = Rng(state: UInt64(t + 1) &* 104_729)
+            var present = Set<Int>()
+            var last: [Int: Installation] = [:]
+            for round in 0..<rounds {
+                let ns = (0..<chunk).map { _ in t * 10_000 + rng.below(120) }
+                let batch = ns.enumerated().map { k, n in
+                    let token = rng.below(8) == 0 ? sharedTokens[rng.below(sharedTokens.count)] : Fixture.apns(n * 10 + round % 3)
+                    var i = Fixture.installation(n, optIn: rng.below(2) == 0,
+                                                 registeredAt: Timestamp(millisecondsSince1970: Int64(round * 1_000 + k)), token: .some(token))
+                    i.customID = rng.below(3) == 0 ? nil : try! CustomID("u-\(t)-\(rng.below(30))")
+                    return i
+                }
+                let outcomes = try! index.upsert(contentsOf: batch)
+                for (k, n) in ns.enumerated() {
+                    // Created only by the first entry for an installation this thread never loaded.
+                    let expected = ns.firstIndex(of: n) == k && !present.contains(n)
+                    if outcomes[k].created != expected { problems.withLock { $0.append("round \(round): created=\(outcomes[k].created) for \(n)") } }
+                    last[n] = batch[k]
+                }
+                present.formUnion(ns)
+                // A single upsert and lookups between bulk calls.
+                let n = t * 10_000 + 500 + round
+                _ = try! index.upsert(Fixture.installation(n, token: .some(Fixture.apns(n * 10))))
+                last[n] = Fixture.installation(n, token: .some(Fixture.apns(n * 10)))
+                if let found = index.installation(forToken: Fixture.apns(n * 10)), found.id != Fixture.uuid(n) {
+                    problems.withLock { $0.append("token lookup of \(n) found \(found.id)") }
+                }
+            }
+            let mine = last
+            finals.withLock { all in for (k, v) in mine { all[k] = v } }
+        }
+
+        #expect(problems.withLock { $0 } == [])
+        #expect(index.invariantViolations() == [])
+        let expected = finals.withLock { $0 }
+        #expect(index.count == expected.count)
+        for (n, want) in expected {
+            guard let found = index.installation(Fixture.uuid(n)) else {
+                Issue.record("installation \(n) missing")
+                continue
+            }
+            #expect(found.customID == want.customID, "custom ID of \(n)")
+            #expect(found.pushOptIn == want.pushOptIn, "opt-in of \(n)")
+            if let token = want.token, !sharedTokens.contains(token) {
+                #expect(found.token == token, "token of \(n)")
+            }
+        }
+        for token in sharedTokens {
+            let holders = expected.keys.filter { index.installation(Fixture.uuid($0))?.token == token }
+            #expect(holders.count <= 1)
+        }
+    }
 }
