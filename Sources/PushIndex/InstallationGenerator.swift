@@ -39,6 +39,13 @@ public struct InstallationGenerator: Sendable {
     /// 2026-01-01T00:00:00Z.
     private static let epoch: Int64 = 1_767_225_600
 
+    // The value tables, held by each generator: reading a static costs a `swift_once` check per
+    // access, four per installation, and the build times the generator too.
+    private let languageTable = Self.languages
+    private let regionTable = Self.regions
+    private let timeZoneTable = Self.timeZones
+    private let versionTable = Self.versions
+
     /// Creates a generator.
     public init(seed: UInt64, profile: Profile = Profile()) {
         self.seed = seed
@@ -73,7 +80,8 @@ public struct InstallationGenerator: Sendable {
         let idLo = s.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
         let advertising: AdvertisingID?
         if s.unit() < profile.advertisingIDShare {
-            advertising = try? AdvertisingID(uuid: UUIDBytes(hi: s.next() | 1, lo: s.next()), letterCase: .upper)
+            // Never all zero (the low bit of `hi` is set), so no validation is needed.
+            advertising = AdvertisingID(unchecked: UUIDBytes(hi: s.next() | 1, lo: s.next()), letterCase: .upper)
         } else {
             advertising = nil
         }
@@ -87,10 +95,10 @@ public struct InstallationGenerator: Sendable {
             customID: customID(index),
             advertisingID: advertising,
             pushOptIn: s.unit() < profile.optInShare,
-            language: Self.languages[Int(s.next() % UInt64(Self.languages.count))],
-            region: Self.regions[Int(s.next() % UInt64(Self.regions.count))],
-            timeZone: Self.timeZones[Int(s.next() % UInt64(Self.timeZones.count))],
-            appVersion: Self.versions[Int(s.next() % UInt64(Self.versions.count))],
+            language: languageTable[Int(s.next() % UInt64(languageTable.count))],
+            region: regionTable[Int(s.next() % UInt64(regionTable.count))],
+            timeZone: timeZoneTable[Int(s.next() % UInt64(timeZoneTable.count))],
+            appVersion: versionTable[Int(s.next() % UInt64(versionTable.count))],
             createdAt: Timestamp(secondsSince1970: created),
             lastSeenAt: Timestamp(secondsSince1970: lastSeen),
             tokenRegisteredAt: Timestamp(secondsSince1970: created))
