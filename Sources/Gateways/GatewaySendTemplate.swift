@@ -7,6 +7,8 @@ import Synchronization
 /// outcomes: the payload and header block built once per send, the credentials in use.
 ///
 /// Implementations are shared by every thread that submits or completes requests of the send.
+/// `variant(for:)` and `outcome(of:)` for a 200 run while the sender holds its slot table's
+/// lock: keep them pure, never calling back into the sender or the engine.
 public protocol GatewaySendTemplate: Sendable {
     /// The platform whose gateway this template talks to.
     var platform: Platform { get }

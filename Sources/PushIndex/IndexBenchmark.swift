@@ -102,8 +102,8 @@ public enum IndexBenchmark {
         /// all threads. A lookup does the same two reads plus hashing and two lock round trips
         /// (each a full barrier on x86, so consecutive lookups overlap little).
         public var dependentReadPairsPerSecond = 0.0
-        /// Row shards and key shards of the index built (each).
-        public var shards = ShardedIndex.Configuration.defaultShardCount
+        /// Row shards of the index built (it has as many key shards).
+        public var shards = 0
         /// Peak resident memory of the process (filled by the caller, which knows the OS).
         public var peakRSSBytes = 0
     }
@@ -163,6 +163,7 @@ public enum IndexBenchmark {
             let rss0 = residentBytes()
             // The default shard count for the machine (32 on two cores; see `defaultShardCount`).
             let index = ShardedIndex(configuration: .init(expectedInstallations: options.installations))
+            result.shards = index.rowShards.count
             let start = clock.now
             let cpu0 = cpuSeconds()
             // The bulk path (`upsert(contentsOf:)`), as a loader or resync would use it: each

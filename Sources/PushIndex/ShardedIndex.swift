@@ -49,17 +49,34 @@ public final class ShardedIndex: Sendable {
         /// Hash seed; random when nil. Fix it only for reproducible layouts in tests.
         public var hashSeed: UInt64?
 
-        /// The default shard count for this machine: 16 per online core, as a power of two
-        /// between 16 and 256 (32 on two cores). Measured on two cores, a 10M bulk build over 32
-        /// shards took 4.6 s, over 64 shards 5.2 s and over 256 shards 6.5 s (PERFORMANCE.md):
-        /// fewer, larger shard groups per call load more table slots together, and with 16
-        /// shards per thread two writers rarely meet on one lock.
-        public static let defaultShardCount: Int = {
-            let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        /// The default shard count for this process: ``shardCount(cores:)`` of the CPUs it may
+        /// run on (its affinity mask, so a cpuset or `taskset` counts, not the host's CPUs; the
+        /// online count when the mask cannot be read). 32 on two cores.
+        public static let defaultShardCount: Int = shardCount(cores: usableCores())
+
+        /// 16 shards per core, as a power of two between 16 and 256. Measured on two cores, a
+        /// 10M bulk build over 32 shards took 4.6 s, over 64 shards 5.2 s and over 256 shards
+        /// 6.5 s (PERFORMANCE.md): fewer, larger shard groups per call load more table slots
+        /// together, and with 16 shards per thread two writers rarely meet on one lock.
+        public static func shardCount(cores: Int) -> Int {
             var n = 16
-            while n < 16 * cores && n < 256 { n *= 2 }
+            while n < 16 * max(1, cores) && n < 256 { n *= 2 }
             return n
-        }()
+        }
+
+        /// The CPUs this process may run on. CPU quotas (cgroup `cpu.max`) are not seen.
+        static func usableCores() -> Int {
+            // `sched_getaffinity` is a GNU extension the Glibc module does not import: looked up.
+            typealias GetAffinity = @convention(c) (Int32, Int, UnsafeMutableRawPointer?) -> Int32
+            if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_getaffinity") {
+                let getAffinity = unsafeBitCast(symbol, to: GetAffinity.self)
+                var mask = [UInt64](repeating: 0, count: 16)  // 1,024 CPUs
+                let ok = mask.withUnsafeMutableBytes { getAffinity(0, $0.count, $0.baseAddress) } == 0
+                let count = mask.reduce(0) { $0 + $1.nonzeroBitCount }
+                if ok && count > 0 { return count }
+            }
+            return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        }
 
         /// Creates a configuration.
         public init(rowShards: Int = Configuration.defaultShardCount, keyShards: Int = Configuration.defaultShardCount,

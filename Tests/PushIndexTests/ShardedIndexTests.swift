@@ -1,21 +1,19 @@
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
 @testable import PushIndex
 import PushModel
 
 @Suite struct ShardedIndexTests {
-    @Test func defaultShardCountFollowsTheCores() {
-        let n = ShardedIndex.Configuration.defaultShardCount
-        let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #expect(n.nonzeroBitCount == 1)
-        #expect((16...256).contains(n))
-        // The smallest power of two covering 16 per core, unless capped at 256.
-        #expect(n >= min(256, 16 * cores))
-        #expect(n == 16 || n / 2 < 16 * cores)
-        #expect(ShardedIndex.Configuration().rowShards == n && ShardedIndex.Configuration().keyShards == n)
+    @Test func shardCountIsSixteenPerCoreAsAPowerOfTwo() {
+        let cases = [0: 16, 1: 16, 2: 32, 3: 64, 4: 64, 5: 128, 8: 128, 9: 256, 16: 256, 64: 256, 1_000: 256]
+        for (cores, shards) in cases {
+            #expect(ShardedIndex.Configuration.shardCount(cores: cores) == shards, "\(cores) cores")
+        }
+        let usable = ShardedIndex.Configuration.usableCores()
+        #expect(usable >= 1)
+        #expect(ShardedIndex.Configuration.defaultShardCount == ShardedIndex.Configuration.shardCount(cores: usable))
+        #expect(ShardedIndex.Configuration().rowShards == ShardedIndex.Configuration.defaultShardCount)
+        #expect(ShardedIndex.Configuration().keyShards == ShardedIndex.Configuration.defaultShardCount)
     }
 
     @Test func rowsArePacked() {
