@@ -42,10 +42,13 @@ extension ShardedIndex {
         }
         let byRowShard = Self.bucketed(n, buckets: rowShards.count) { rowShardIndex(hashes[$0].id) }
 
+        /// A token two installations hold: settled after the row shard's lock is released.
+        typealias Conflict = (installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)
+
         /// Applies row shard `b`'s group under its lock; returns the token conflicts to settle.
-        func apply(_ b: Int, _ s: inout RowShard) -> [(installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)] {
+        func apply(_ b: Int, _ s: inout RowShard) -> [Conflict] {
             let group = byRowShard.starts[b]..<byRowShard.starts[b + 1]
-            var conflicts: [(installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)] = []
+            var conflicts: [Conflict] = []
             var sink: UInt64 = 0
             for j in group { sink ^= s.ids.touch(hashes[byRowShard.order[j]].id.fingerprint) }
             s.touchSink ^= sink
@@ -74,7 +77,7 @@ extension ShardedIndex {
         }
 
         /// After shard `b`'s lock is released: settles its conflicts, tells the observer.
-        func finish(_ b: Int, _ conflicts: [(installation: Int, holder: UInt32, other: UInt32, registeredAt: Int64)]) {
+        func finish(_ b: Int, _ conflicts: [Conflict]) {
             for c in conflicts {
                 guard let token = installations[c.installation].token else { continue }
                 settleTokenConflict(token, holder: c.holder, registeredAt: c.registeredAt, other: c.other)
