@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Layer 0: C. Only HTTP2Transport imports these.
@@ -69,6 +71,8 @@ let package = Package(
                 "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "PushSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
@@ -85,9 +89,10 @@ let package = Package(
         .target(
             name: "PushEngine",
             dependencies: [
-                "Delivery", "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
+                "Delivery", "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "PushSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -22,13 +22,13 @@ public final class DeliveryJob: Sendable {
 
     private struct State {
         var progress = DeliveryProgress.zero
-        var waiters: [CheckedContinuation<DeliveryProgress, Never>] = []
+        var waiters: [UInt64: CheckedContinuation<DeliveryProgress, any Error>] = [:]
+        var nextWaiter: UInt64 = 0
         var paceStart: UInt64 = 0
         var paced = 0
     }
     private let state = Locked(State())
     private let cancelledFlag = Atomic<Bool>(false)
-    private let doneMonitor = Monitor()
     let window: SendWindow
     /// Request latencies of final attempts, one lane per event loop of the sender.
     let latency: LatencyRecorder
@@ -62,42 +62,47 @@ public final class DeliveryJob: Sendable {
     }
 
     /// Waits until every targeted installation has its final event, and returns the progress.
-    public func finished() async -> DeliveryProgress {
-        await withCheckedContinuation { (c: CheckedContinuation<DeliveryProgress, Never>) in
-            let done: DeliveryProgress? = state.withLock { s in
-                if s.progress.isFinished { return s.progress }
-                s.waiters.append(c)
-                return nil
-            }
-            if let done { c.resume(returning: done) }
+    /// - Throws: `CancellationError` when the waiting task is cancelled (the send goes on;
+    ///   ``cancel()`` stops it).
+    public func finished() async throws -> DeliveryProgress {
+        let id: UInt64 = state.withLock { s in
+            s.nextWaiter &+= 1
+            return s.nextWaiter
         }
-    }
-
-    /// Blocks the calling thread until the send is finished or `timeout` passes; returns the progress.
-    public func waitUntilFinished(timeout: Duration) -> DeliveryProgress {
-        let deadline = monotonicNanoseconds() &+ timeout.wholeNanoseconds
-        doneMonitor.withLock {
-            while !progress.isFinished && monotonicNanoseconds() < deadline {
-                doneMonitor.wait(untilNanoseconds: min(deadline, monotonicNanoseconds() &+ 50_000_000))
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<DeliveryProgress, any Error>) in
+                enum Registration { case done(DeliveryProgress), cancelled, waiting }
+                let r: Registration = state.withLock { s in
+                    if s.progress.isFinished { return .done(s.progress) }
+                    if Task.isCancelled { return .cancelled }
+                    s.waiters[id] = c
+                    return .waiting
+                }
+                switch r {
+                case .done(let p): c.resume(returning: p)
+                case .cancelled: c.resume(throwing: CancellationError())
+                case .waiting: break
+                }
             }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume(throwing: CancellationError())
         }
-        return progress
     }
 
     /// Applies `change` to the progress and wakes waiters when the send just finished.
     func update(_ change: (inout DeliveryProgress) -> Void) {
-        let (finished, waiters): (Bool, [CheckedContinuation<DeliveryProgress, Never>]) = state.withLock { s in
+        let (finished, waiters): (Bool, [CheckedContinuation<DeliveryProgress, any Error>]) = state.withLock { s in
             let wasFinished = s.progress.isFinished
             change(&s.progress)
             guard !wasFinished, s.progress.isFinished else { return (false, []) }
-            let w = s.waiters
-            s.waiters = []
+            let w = Array(s.waiters.values)
+            s.waiters = [:]
             return (true, w)
         }
         guard finished else { return }
         let p = progress
         for w in waiters { w.resume(returning: p) }
-        doneMonitor.withLock { doneMonitor.broadcast() }
     }
 
     /// Records final events and counts them.
@@ -130,7 +135,7 @@ public final class DeliveryJob: Sendable {
             s.paced += count
             return s.paceStart &+ k &* 60_000_000_000 / UInt64(rate)
         }
-        let sleeper = Monitor()
+        let sleeper = ConditionLock()
         sleeper.withLock {
             while !isCancelled, monotonicNanoseconds() < due {
                 sleeper.wait(untilNanoseconds: min(due, monotonicNanoseconds() &+ 100_000_000))
@@ -144,11 +149,11 @@ public final class DeliveryJob: Sendable {
 /// the size of a send.
 final class SendWindow: Sendable {
     let capacity: Int
-    private let monitor = Monitor()
+    private let monitor = ConditionLock()
     // Guarded by `monitor`.
-    private let used = UncheckedBox(0)
+    private let used = ConditionGuarded(0)
     // Threads waiting in `acquire` or `waitUntilEmpty`; guarded by `monitor`.
-    private let waiters = UncheckedBox(0)
+    private let waiters = ConditionGuarded(0)
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)

@@ -4,108 +4,6 @@ public import PushModel
 import Synchronization
 import HTTP2Transport
 
-/// Who a transactional notification is for; every list may be empty but not all of them.
-public struct Recipients: Sendable, Hashable {
-    /// Push tokens.
-    public var tokens: [DeviceToken]
-    /// Custom IDs (every installation of each user).
-    public var customIDs: [CustomID]
-    /// Installation IDs.
-    public var installationIDs: [InstallationID]
-    /// Advertising IDs (every installation carrying each).
-    public var advertisingIDs: [AdvertisingID]
-
-    /// Creates a recipient list.
-    public init(tokens: [DeviceToken] = [], customIDs: [CustomID] = [], installationIDs: [InstallationID] = [],
-                advertisingIDs: [AdvertisingID] = []) {
-        self.tokens = tokens
-        self.customIDs = customIDs
-        self.installationIDs = installationIDs
-        self.advertisingIDs = advertisingIDs
-    }
-
-    /// Number of recipients given.
-    public var count: Int { tokens.count + customIDs.count + installationIDs.count + advertisingIDs.count }
-}
-
-/// A running send: one ``DeliveryJob`` per platform, seen as one.
-public final class SendRun: Sendable {
-    /// The send's source (campaign or transactional, with its token).
-    public let source: DeliverySource
-    /// The jobs, by platform.
-    public let jobs: [Platform: DeliveryJob]
-    private let skipped = Atomic<Int>(0)
-    private let scanned = Atomic<Int>(0)
-    private let targetingError = Mutex<ValidationError?>(nil)
-
-    init(source: DeliverySource, jobs: [Platform: DeliveryJob]) {
-        self.source = source
-        self.jobs = jobs
-    }
-
-    /// Progress summed over platforms.
-    public var progress: DeliveryProgress {
-        var total = DeliveryProgress.zero
-        total.targetingFinished = true
-        for job in jobs.values {
-            let p = job.progress
-            total.targeted += p.targeted
-            total.sent += p.sent
-            total.failed += p.failed
-            total.tokensDeleted += p.tokensDeleted
-            total.targetingFinished = total.targetingFinished && p.targetingFinished
-            total.cancelled = total.cancelled || p.cancelled
-        }
-        total.skipped = skipped.load(ordering: .relaxed)
-        return total
-    }
-
-    /// Request latency percentiles so far, merged over platforms and event loops: for each
-    /// target whose final attempt was answered, the time from handing that request to the
-    /// transport to its response.
-    public func latencySummary() -> LatencySummary {
-        var total = LatencyLane()
-        for job in jobs.values { total.merge(job.latency.merged) }
-        return total.summary
-    }
-
-    /// Stops targeting on every platform (see ``DeliveryJob/cancel()``).
-    public func cancel() {
-        for job in jobs.values { job.cancel() }
-    }
-
-    /// Waits until every targeted installation has its final event.
-    public func finished() async -> DeliveryProgress {
-        for job in jobs.values { _ = await job.finished() }
-        return progress
-    }
-
-    /// Blocks until finished or `timeout`; returns the progress.
-    public func waitUntilFinished(timeout: Duration) -> DeliveryProgress {
-        let deadline = monotonicNanoseconds() &+ timeout.wholeNanoseconds
-        for job in jobs.values {
-            let left = deadline > monotonicNanoseconds() ? deadline - monotonicNanoseconds() : 0
-            _ = job.waitUntilFinished(timeout: .nanoseconds(Int64(clamping: left)))
-        }
-        return progress
-    }
-
-    /// Installations the targeting scan has yielded so far (a campaign's scan stops early once
-    /// the send is cancelled, so after a cancel this stays well below the segment's size).
-    public var scannedCount: Int { scanned.load(ordering: .relaxed) }
-
-    /// Whether every platform's job was cancelled.
-    public var isCancelled: Bool { jobs.values.allSatisfy(\.isCancelled) }
-
-    func addSkipped(_ n: Int) { if n > 0 { skipped.add(n, ordering: .relaxed) } }
-
-    func addScanned(_ n: Int) { scanned.add(n, ordering: .relaxed) }
-
-    func endTargeting() {
-        for job in jobs.values { job.update { $0.targetingFinished = true } }
-    }
-}
-
 /// Turns sends into streams of targets for the gateway senders of one app.
 ///
 /// A campaign is a segment scan of the index: installations that match, have a token and opted
@@ -123,13 +21,20 @@ public final class Dispatcher: Sendable {
     public let scanBatchSize: Int
     /// Scan threads.
     public let scanParallelism: Int
+    /// Where targeting runs (shared by every app of an engine).
+    public let workers: SendWorkers
+    /// Where invalidated tokens go (the app's command path; the index itself when nil).
+    let feedback: any DeliveryFeedback
 
     /// Creates a dispatcher.
+    /// - Parameter feedback: receives invalidated tokens; nil removes them from `index` directly.
     public init(index: ShardedIndex, senders: [Platform: GatewaySender], sink: any DeliveryEventSink,
-                scanBatchSize: Int = 512, scanParallelism: Int = 2) {
+                workers: SendWorkers, feedback: (any DeliveryFeedback)? = nil, scanBatchSize: Int = 512, scanParallelism: Int = 2) {
         self.index = index
         self.senders = senders
         self.sink = sink
+        self.workers = workers
+        self.feedback = feedback ?? index
         self.scanBatchSize = max(1, scanBatchSize)
         self.scanParallelism = max(1, scanParallelism)
     }
@@ -141,14 +46,14 @@ public final class Dispatcher: Sendable {
             guard let sender = senders[platform] else {
                 throw ValidationError(field: "platform", reason: .inconsistent("the app has no \(platform.rawValue) gateway configured"))
             }
-            jobs[platform] = sender.makeJob(source: source, template: template, sink: sink, feedback: index,
+            jobs[platform] = sender.makeJob(source: source, template: template, sink: sink, feedback: feedback,
                                             sendRatePerMinute: sendRatePerMinute)
         }
         guard !jobs.isEmpty else { throw ValidationError(field: "messages", reason: .empty) }
         return SendRun(source: source, jobs: jobs)
     }
 
-    /// Starts a campaign: scans `segment` on background threads and sends to every matching
+    /// Starts a campaign: scans `segment` on a campaign worker (``SendWorkers``) and sends to every matching
     /// installation with a token that opted in, on the platforms `templates` covers.
     /// - Throws: `ValidationError` before anything is sent when the segment names an unknown
     ///   audience or mistypes an attribute, or a platform has no sender.
@@ -159,7 +64,7 @@ public final class Dispatcher: Sendable {
         _ = try index.count(matching: target, parallelism: 1)  // validates the segment before anything starts
         let senders = self.senders
         let (batchSize, parallelism, index) = (scanBatchSize, scanParallelism, self.index)
-        startThread {
+        workers.runCampaign {
             do {
                 // The slim scan: only what a request and its event need, and it stops at the
                 // next batch once the run is cancelled.
@@ -215,7 +120,8 @@ public final class Dispatcher: Sendable {
     }
 
     /// Sends a transactional notification: resolves tokens, custom IDs, installation IDs and
-    /// advertising IDs through the index (each installation once), then sends on a background thread.
+    /// advertising IDs through the index (each installation once) on a transactional worker
+    /// (``SendWorkers``), then sends.
     /// Recipients that resolve to no opted-in installation with a token are counted as `skipped`.
     /// - Throws: `ValidationError` when there are no recipients or a platform has no sender.
     public func sendTransactional(_ token: SendToken, groupID: GroupID, recipients: Recipients,
@@ -223,7 +129,7 @@ public final class Dispatcher: Sendable {
         guard recipients.count > 0 else { throw ValidationError(field: "recipients", reason: .empty) }
         let run = try makeRun(.transactional(token, groupID), templates, sendRatePerMinute: nil)
         let (index, senders) = (self.index, self.senders)
-        startThread {
+        workers.runTransactional {
             var seen = Set<InstallationID>()
             var resolved: [Installation] = []
             var unresolved = 0

@@ -1,3 +1,4 @@
+import PushSync
 public import Gateways
 public import HTTP2Transport
 import Synchronization
@@ -135,9 +136,9 @@ public final class FCMAccessTokenCache: FCMAccessTokenProvider {
 
 /// The first result handed over from a loop thread to a waiting caller.
 final class ResultBox: Sendable {
-    private let monitor = Monitor()
+    private let monitor = ConditionLock()
     // Guarded by `monitor`.
-    private let value = UncheckedBox<Result<HTTP2Response, HTTP2TransportError>?>(nil)
+    private let value = ConditionGuarded<Result<HTTP2Response, HTTP2TransportError>?>(nil)
 
     func set(_ result: Result<HTTP2Response, HTTP2TransportError>?) {
         guard let result else { return }

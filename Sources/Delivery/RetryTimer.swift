@@ -1,21 +1,27 @@
+import HeapModule
 import HTTP2Transport
+import PushSync
+
 /// One thread that runs retries when they are due: a min-heap of (due, action) under a
-/// ``Monitor``. Actions run on the timer thread, outside the lock, in due order.
+/// ``ConditionLock``. Actions run on the timer thread, outside the lock, in due order.
 final class RetryTimer: Sendable {
-    private struct Item {
+    private struct Item: Comparable {
         var due: UInt64
         var sequence: UInt64
         var action: @Sendable () -> Void
+
+        static func < (a: Item, b: Item) -> Bool { (a.due, a.sequence) < (b.due, b.sequence) }
+        static func == (a: Item, b: Item) -> Bool { (a.due, a.sequence) == (b.due, b.sequence) }
     }
     private struct State {
-        var heap: [Item] = []
+        var heap = Heap<Item>()
         var sequence: UInt64 = 0
         var stopped = false
         var running = false
     }
-    private let monitor = Monitor()
+    private let monitor = ConditionLock()
     // Guarded by `monitor` (a pthread mutex), hence the unchecked box.
-    private let state = UncheckedBox(State())
+    private let state = ConditionGuarded(State())
 
     init() {}
 
@@ -28,10 +34,10 @@ final class RetryTimer: Sendable {
         let runNow: Bool = monitor.withLock {
             if state.value.stopped { return true }
             state.value.sequence &+= 1
-            push(Item(due: due, sequence: state.value.sequence, action: action))
+            state.value.heap.insert(Item(due: due, sequence: state.value.sequence, action: action))
             if !state.value.running {
                 state.value.running = true
-                startThread { [self] in run() }
+                PushThread.detach { [self] in run() }
             }
             monitor.broadcast()
             return false
@@ -43,8 +49,8 @@ final class RetryTimer: Sendable {
     func stop() {
         let rest: [Item] = monitor.withLock {
             state.value.stopped = true
-            let items = state.value.heap.sorted { ($0.due, $0.sequence) < ($1.due, $1.sequence) }
-            state.value.heap.removeAll()
+            var items: [Item] = []
+            while let next = state.value.heap.popMin() { items.append(next) }
             monitor.broadcast()
             return items
         }
@@ -56,14 +62,14 @@ final class RetryTimer: Sendable {
             let due: [Item]? = monitor.withLock {
                 while true {
                     if state.value.stopped { return nil }
-                    guard let first = state.value.heap.first else {
+                    guard let first = state.value.heap.min else {
                         monitor.wait()
                         continue
                     }
                     let now = monotonicNanoseconds()
                     if first.due <= now {
                         var items: [Item] = []
-                        while let top = state.value.heap.first, top.due <= now { items.append(pop()) }
+                        while let top = state.value.heap.min, top.due <= now { items.append(state.value.heap.removeMin()) }
                         return items
                     }
                     monitor.wait(untilNanoseconds: first.due)
@@ -74,44 +80,4 @@ final class RetryTimer: Sendable {
         }
     }
 
-    // Binary heap on (due, sequence); called with the monitor held.
-    private func less(_ a: Item, _ b: Item) -> Bool { (a.due, a.sequence) < (b.due, b.sequence) }
-
-    private func push(_ item: Item) {
-        state.value.heap.append(item)
-        var i = state.value.heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard less(state.value.heap[i], state.value.heap[parent]) else { break }
-            state.value.heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    private func pop() -> Item {
-        let top = state.value.heap[0]
-        let last = state.value.heap.removeLast()
-        if !state.value.heap.isEmpty {
-            state.value.heap[0] = last
-            var i = 0
-            let n = state.value.heap.count
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < n, less(state.value.heap[l], state.value.heap[m]) { m = l }
-                if r < n, less(state.value.heap[r], state.value.heap[m]) { m = r }
-                if m == i { break }
-                state.value.heap.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
-}
-
-/// A mutable value whose every access happens under a lock its owner names.
-/// `@unchecked Sendable`: the owner guarantees exclusive access (see each use).
-final class UncheckedBox<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }

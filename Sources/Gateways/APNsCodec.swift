@@ -25,10 +25,10 @@ public struct APNsOptions: Sendable, Hashable {
     public var topic: String
     /// `apns-push-type`.
     public var pushType: APNsPushType
-    /// `apns-priority` (10 immediate, 5 power-considerate, 1 lowest); nil leaves APNs' default.
-    public var priority: Int?
-    /// `apns-expiration` in seconds since 1970 (0: deliver once, do not store); nil: not sent.
-    public var expiration: Int64?
+    /// `apns-priority`; nil leaves APNs' default.
+    public var priority: APNsPriority?
+    /// `apns-expiration`; nil: not sent.
+    public var expiration: APNsExpiration?
     /// `apns-collapse-id` (at most 64 bytes).
     public var collapseID: String?
     /// Send an `apns-id` with every request (see ``APNsSendTemplate/apnsID(for:)``), so the
@@ -36,8 +36,8 @@ public struct APNsOptions: Sendable, Hashable {
     public var sendsAPNsID: Bool
 
     /// Creates options.
-    public init(topic: String, pushType: APNsPushType = .alert, priority: Int? = nil,
-                expiration: Int64? = nil, collapseID: String? = nil, sendsAPNsID: Bool = false) {
+    public init(topic: String, pushType: APNsPushType = .alert, priority: APNsPriority? = nil,
+                expiration: APNsExpiration? = nil, collapseID: String? = nil, sendsAPNsID: Bool = false) {
         self.topic = topic
         self.pushType = pushType
         self.priority = priority
@@ -92,20 +92,17 @@ public enum APNsCodec {
 
     /// The constant headers of every request of a send, in one prebuilt block: topic, push type,
     /// priority, expiration, collapse ID and (token auth) `authorization`.
-    /// - Throws: ``GatewayError/invalidField(field:reason:)`` for a collapse ID over 64 bytes or
-    ///   a priority other than 1, 5 or 10.
+    /// - Throws: ``GatewayError/invalidField(field:reason:)`` for a collapse ID over 64 bytes.
     public static func headerBlock(options: APNsOptions, authorization: String?) throws(GatewayError) -> HTTP2HeaderBlock {
         var fields = [
             HTTP2HeaderField("apns-topic", options.topic),
             HTTP2HeaderField("apns-push-type", options.pushType.rawValue),
         ]
         if let p = options.priority {
-            guard p == 10 || p == 5 || p == 1 else { throw .invalidField(field: "priority", reason: "APNs accepts 10, 5 or 1, not \(p)") }
-            fields.append(HTTP2HeaderField("apns-priority", String(p)))
+            fields.append(HTTP2HeaderField("apns-priority", String(p.rawValue)))
         }
         if let e = options.expiration {
-            guard e >= 0 else { throw .invalidField(field: "expiration", reason: "must not be negative") }
-            fields.append(HTTP2HeaderField("apns-expiration", String(e)))
+            fields.append(HTTP2HeaderField("apns-expiration", String(e.headerValue)))
         }
         if let c = options.collapseID {
             guard c.utf8.count <= 64 else { throw .invalidField(field: "collapse_id", reason: "\(c.utf8.count) bytes, APNs allows 64") }

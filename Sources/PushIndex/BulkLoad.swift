@@ -1,9 +1,8 @@
 public import PushModel
 
 extension ShardedIndex {
-    /// Upserts many installations at once, each through the same funnel as `upsert(_:)`:
-    /// the same outcomes, the same observer records (one `.upsert` per installation, after
-    /// the lock of its row shard is released), the same token-conflict rule.
+    /// Upserts many installations at once, with the same outcomes and token-conflict rule as
+    /// one `upsert(_:)` each.
     ///
     /// Faster than one call each for loading and resynchronising: installations are grouped
     /// by shard, each shard's lock is taken once per call, and the table slots a group will
@@ -34,12 +33,7 @@ extension ShardedIndex {
         // exclusive access at run time on every write.
         let outcomes = UnsafeMutableBufferPointer<UpsertOutcome>.allocate(capacity: n)
         outcomes.initialize(repeating: UpsertOutcome(created: false, optInChange: nil, tokenChanged: false))
-        let sequences = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
-        sequences.initialize(repeating: 0)
-        defer {
-            outcomes.deallocate()
-            sequences.deallocate()
-        }
+        defer { outcomes.deallocate() }
         let byRowShard = Self.bucketed(n, buckets: rowShards.count) { rowShardIndex(hashes[$0].id) }
 
         /// A token two installations hold: settled after the row shard's lock is released.
@@ -56,9 +50,8 @@ extension ShardedIndex {
                 for j in group {
                     let i = byRowShard.order[j]
                     var displaced: [UInt32] = []
-                    let (outcome, seq, ref) = upsertLocked(all.baseAddress! + i, hashes[i], shard: b, &s, displaced: &displaced)
+                    let (outcome, ref) = upsertLocked(all.baseAddress! + i, hashes[i], shard: b, &s, displaced: &displaced)
                     outcomes[i] = outcome
-                    sequences[i] = seq
                     for other in displaced { conflicts.append((i, ref, other, 0)) }
                 }
                 // A later entry of the group may have changed the holder again (the same ID twice):
@@ -76,17 +69,11 @@ extension ShardedIndex {
             return conflicts
         }
 
-        /// After shard `b`'s lock is released: settles its conflicts, tells the observer.
+        /// After shard `b`'s lock is released: settles its conflicts.
         func finish(_ b: Int, _ conflicts: [Conflict]) {
             for c in conflicts {
                 guard let token = installations[c.installation].token else { continue }
                 settleTokenConflict(token, holder: c.holder, registeredAt: c.registeredAt, other: c.other)
-            }
-            if let observer {
-                for j in byRowShard.starts[b]..<byRowShard.starts[b + 1] {
-                    let i = byRowShard.order[j]
-                    observer(MutationRecord(sequence: sequences[i], mutation: .upsert(installations[i]), outcome: .upserted(outcomes[i])))
-                }
             }
         }
 

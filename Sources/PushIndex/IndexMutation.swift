@@ -1,7 +1,7 @@
 public import PushModel
 
-/// Every change the index accepts. All mutations go through `ShardedIndex.apply(_:)`,
-/// the single funnel a journal taps (see `ShardedIndex.Observer`).
+/// Every change the index accepts. All mutations go through `ShardedIndex.apply(_:)`; the
+/// engine's command path (`AppCommand` in PushEngine) is what orders and journals them.
 public enum IndexMutation: Hashable, Sendable {
     /// Creates or replaces an installation (the SDK's "start" / token registration).
     case upsert(Installation)
@@ -70,18 +70,6 @@ public enum MutationOutcome: Hashable, Sendable {
     case attributesWritten(count: Int)
     /// Result of audience mutations: the audience after the change (nil once deleted or unknown).
     case audience(AudienceInfo?)
-}
-
-/// A mutation the index applied, as its observer receives it.
-public struct MutationRecord: Hashable, Sendable {
-    /// Increases by one per applied mutation, taken while the mutation's lock is held:
-    /// replaying records in this order rebuilds the same index. (Numbers are only drawn
-    /// while an observer is attached.)
-    public var sequence: UInt64
-    /// The mutation.
-    public var mutation: IndexMutation
-    /// What it did.
-    public var outcome: MutationOutcome
 }
 
 /// An audience's description.

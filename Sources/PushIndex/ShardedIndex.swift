@@ -26,12 +26,12 @@ struct AudienceStore: Sendable {
 /// then at most one key shard inside it; the attribute registry and the audience store are
 /// only taken alone. Lookups by secondary key read candidates in the key shard, release it,
 /// then confirm each candidate under its row shard. Whole-index passes take shards one at
-/// a time, in order. No lock is held while an observer or a scan's body runs.
+/// a time, in order. No lock is held while a scan's body runs.
 ///
 /// ## Mutations
-/// Every change goes through `apply(_:)`; the convenience methods call it. An observer
-/// given at creation receives each applied mutation with a sequence number, after the
-/// locks are released.
+/// Every change goes through `apply(_:)`; the convenience methods call it. The engine's
+/// command path (`PushApp.apply`) orders changes, numbers them and lets a journal refuse them
+/// before they reach this funnel.
 public final class ShardedIndex: Sendable {
     /// Sizing of the index.
     public struct Configuration: Sendable {
@@ -91,9 +91,6 @@ public final class ShardedIndex: Sendable {
         }
     }
 
-    /// Receives every applied mutation, outside every lock. It runs on the mutating thread:
-    /// keep it short (append to a journal buffer, enqueue an event).
-    public typealias Observer = @Sendable (MutationRecord) -> Void
 
     let rowShards: [Locked<RowShard>]
     let keyShards: [Locked<KeyShard>]
@@ -104,11 +101,9 @@ public final class ShardedIndex: Sendable {
     let keyShardMask: Int
     let rowBits: UInt32
     let recordBits: UInt32
-    let sequence = Atomic<UInt64>(0)
-    let observer: Observer?
 
     /// Creates an empty index.
-    public init(configuration: Configuration = Configuration(), observer: Observer? = nil) {
+    public init(configuration: Configuration = Configuration()) {
         precondition(configuration.rowShards > 0 && configuration.rowShards & (configuration.rowShards - 1) == 0,
                      "rowShards must be a power of two")
         precondition(configuration.keyShards > 0 && configuration.keyShards & (configuration.keyShards - 1) == 0,
@@ -128,7 +123,6 @@ public final class ShardedIndex: Sendable {
                             expectedAdvertising: Int(Double(perKeyShard) * configuration.expectedAdvertisingIDShare),
                             expectedCustom: Int(Double(perKeyShard) * configuration.expectedCustomIDShare), hasher: hasher))
         }
-        self.observer = observer
     }
 
     // MARK: References
@@ -147,12 +141,6 @@ public final class ShardedIndex: Sendable {
     @inline(__always) func shard(ofRecord ref: UInt32) -> Int { recordBits == 32 ? 0 : Int(ref >> recordBits) }
     @inline(__always) func record(ofRef ref: UInt32) -> UInt32 { recordBits == 32 ? ref : ref & ((1 << recordBits) - 1) }
 
-    /// The next mutation sequence number. Taken only when an observer listens: a shared
-    /// counter costs a cache-line transfer between cores on every mutation.
-    @inline(__always)
-    func nextSequence() -> UInt64 {
-        observer == nil ? 0 : sequence.add(1, ordering: .relaxed).newValue
-    }
 
     // MARK: Materialising
 
@@ -225,41 +213,36 @@ public final class ShardedIndex: Sendable {
     /// Applies one mutation: the only way the index changes.
     ///
     /// Input is validated before anything changes: on a `ValidationError` (naming the
-    /// field) the index is as it was and the observer is not called.
+    /// field) the index is as it was.
     @discardableResult
     public func apply(_ mutation: IndexMutation) throws(ValidationError) -> MutationOutcome {
         let outcome: MutationOutcome
-        let seq: UInt64
         switch mutation {
         case .upsert(let installation):
             let result = try upsertInstallation(installation)
-            (outcome, seq) = (.upserted(result.0), result.1)
+            outcome = .upserted(result)
         case .deleteToken(let token, let id, let invalidatedAt):
             let result = removeToken(token, of: id, invalidatedAt: invalidatedAt)
-            (outcome, seq) = (.tokenDeletion(result.0), result.1)
+            outcome = .tokenDeletion(result)
         case .deleteInstallation(let id):
             let result = removeInstallation(id)
-            (outcome, seq) = (.installationDeleted(result.0), result.1)
+            outcome = .installationDeleted(result)
         case .setAttributes(let customID, let values, let overwrite):
             let result = try writeAttributes(customID, values: values, overwrite: overwrite)
-            (outcome, seq) = (.attributesWritten(count: result.0), result.1)
+            outcome = .attributesWritten(count: result)
         case .deleteAttributes(let customID):
             let result = try writeAttributes(customID, values: [:], overwrite: true)
-            (outcome, seq) = (.attributesWritten(count: result.0), result.1)
+            outcome = .attributesWritten(count: result)
         case .replaceAudience(let name, let kind, let members):
             let result = try changeAudience(name, kind: kind, replace: members, add: [], remove: [])
-            (outcome, seq) = (.audience(result.0), result.1)
+            outcome = .audience(result)
         case .updateAudience(let name, let kind, let add, let remove):
             let result = try changeAudience(name, kind: kind, replace: nil, add: add, remove: remove)
-            (outcome, seq) = (.audience(result.0), result.1)
+            outcome = .audience(result)
         case .deleteAudience(let name):
-            seq = audienceStore.withLock { store in
-                store.sets[name] = nil
-                return nextSequence()
-            }
+            audienceStore.withLock { store in store.sets[name] = nil }
             outcome = .audience(nil)
         }
-        observer?(MutationRecord(sequence: seq, mutation: mutation, outcome: outcome))
         return outcome
     }
 
@@ -338,15 +321,15 @@ public final class ShardedIndex: Sendable {
                      custom: inst.pointee.customID.map { hasher.hash($0) }, advertising: inst.pointee.advertisingID.map { hasher.hash($0) })
     }
 
-    private func upsertInstallation(_ inst: Installation) throws(ValidationError) -> (UpsertOutcome, UInt64) {
+    private func upsertInstallation(_ inst: Installation) throws(ValidationError) -> UpsertOutcome {
         try inst.validate()
         var displaced: [UInt32] = []
         // Every key is hashed once, before any lock. The body reads the installation through a
         // pointer, as the bulk path does (passing it by value copies it, strings and all).
-        let (outcome, seq, ref) = withUnsafePointer(to: inst) { p in
+        let (outcome, ref) = withUnsafePointer(to: inst) { p in
             let hashes = upsertHashes(p)
             let b = rowShardIndex(hashes.id)
-            return rowShards[b].withLock { s -> (UpsertOutcome, UInt64, UInt32) in
+            return rowShards[b].withLock { s -> (UpsertOutcome, UInt32) in
                 upsertLocked(p, hashes, shard: b, &s, displaced: &displaced)
             }
         }
@@ -355,14 +338,14 @@ public final class ShardedIndex: Sendable {
                 settleTokenConflict(token, holder: ref, registeredAt: inst.tokenRegisteredAt.millisecondsSince1970, other: victim)
             }
         }
-        return (outcome, seq)
+        return outcome
     }
 
     /// The body of an upsert, under row shard `b`'s lock (`s`). Installations that held the
     /// same token before are appended to `displaced`: the caller settles them after unlocking.
     @inline(__always)
     func upsertLocked(_ inst: UnsafePointer<Installation>, _ hashes: UpsertHashes, shard b: Int, _ s: inout RowShard,
-                      displaced: inout [UInt32]) -> (UpsertOutcome, UInt64, UInt32) {
+                      displaced: inout [UInt32]) -> (UpsertOutcome, UInt32) {
         let idHash = hashes.id
         let tokenHash = hashes.token
         let customHash = hashes.custom
@@ -465,7 +448,7 @@ public final class ShardedIndex: Sendable {
         s.compactIfNeeded()
 
         let change: OptInChange? = wasOptedIn == inst.pointee.pushOptIn ? nil : (inst.pointee.pushOptIn ? .optedIn : .optedOut)
-        return (UpsertOutcome(created: created, optInChange: change, tokenChanged: !sameToken), nextSequence(), ref)
+        return (UpsertOutcome(created: created, optInChange: change, tokenChanged: !sameToken), ref)
     }
 
     /// Removes installation `ref` from the custom record `customRef` (under the row's lock).
@@ -504,30 +487,30 @@ public final class ShardedIndex: Sendable {
         }
     }
 
-    private func removeToken(_ token: DeviceToken, of id: InstallationID, invalidatedAt: Timestamp) -> (TokenDeletion, UInt64) {
+    private func removeToken(_ token: DeviceToken, of id: InstallationID, invalidatedAt: Timestamp) -> TokenDeletion {
         let idHash = hasher.hash(id)
         let th = hasher.hash(token)
         let b = rowShardIndex(idHash)
         return rowShards[b].withLock { s in
-            guard let r = s.find(id, fingerprint: idHash.fingerprint) else { return (.notCurrent, nextSequence()) }
+            guard let r = s.find(id, fingerprint: idHash.fingerprint) else { return (.notCurrent) }
             var row = s.rows[Int(r)]
-            guard s.tokenEquals(row, token) else { return (.notCurrent, nextSequence()) }
+            guard s.tokenEquals(row, token) else { return (.notCurrent) }
             guard invalidatedAt.millisecondsSince1970 > row.tokenRegisteredAt else {
-                return (.registeredAfterInvalidation, nextSequence())
+                return (.registeredAfterInvalidation)
             }
             let ref = rowRef(b, r)
             keyShards[keyShardIndex(th)].withLock { _ = $0.tokens.remove(th.fingerprint, ref) }
             s.clearToken(&row)
             s.rows[Int(r)] = row
-            return (.deleted, nextSequence())
+            return (.deleted)
         }
     }
 
-    private func removeInstallation(_ id: InstallationID) -> (Installation?, UInt64) {
+    private func removeInstallation(_ id: InstallationID) -> Installation? {
         let idHash = hasher.hash(id)
         let b = rowShardIndex(idHash)
         return rowShards[b].withLock { s in
-            guard let r = s.find(id, fingerprint: idHash.fingerprint) else { return (nil, nextSequence()) }
+            guard let r = s.find(id, fingerprint: idHash.fingerprint) else { return (nil) }
             let row = s.rows[Int(r)]
             let old = installation(row, in: s)
             let ref = rowRef(b, r)
@@ -542,18 +525,18 @@ public final class ShardedIndex: Sendable {
             if row.customRef != Row.none { detachCustom(row.customRef, ref) }
             s.release(r, fingerprint: idHash.fingerprint)
             s.compactIfNeeded()
-            return (old, nextSequence())
+            return (old)
         }
     }
 
     // MARK: Attributes
 
-    private func writeAttributes(_ customID: CustomID, values: [AttributeName: AttributeValue], overwrite: Bool) throws(ValidationError) -> (Int, UInt64) {
+    private func writeAttributes(_ customID: CustomID, values: [AttributeName: AttributeValue], overwrite: Bool) throws(ValidationError) -> Int {
         for (name, value) in values { try value.validate(field: "values.\(name.value)") }
         let h = hasher.hash(customID)
         let k = keyShardIndex(h)
         let maxRecords = maxRecordsPerShard
-        return try keyShards[k].withLock { (ks: inout KeyShard) throws(ValidationError) -> (Int, UInt64) in
+        return try keyShards[k].withLock { (ks: inout KeyShard) throws(ValidationError) -> Int in
             // Names and types never change once registered: each key shard keeps what it has
             // seen, so writers only take the shared registry lock for a name new to the shard.
             let resolved: [(UInt16?, AttributeName, AttributeValue)]
@@ -571,7 +554,7 @@ public final class ShardedIndex: Sendable {
             } else if resolved.contains(where: { $0.2 != .null }) {
                 record = ks.findOrCreateRecord(customID, fingerprint: h.fingerprint, maxRecords: maxRecords)
             } else {
-                return (0, nextSequence())  // nothing to delete for an unknown user
+                return (0)  // nothing to delete for an unknown user
             }
             var current: [UInt16: AttributeEntry] = [:]
             for e in ks.attributeEntries(record) {
@@ -589,7 +572,7 @@ public final class ShardedIndex: Sendable {
             ks.setEntries(record, current.values.sorted { $0.name < $1.name })
             ks.freeRecordIfUnused(record)
             ks.compactIfNeeded()
-            return (current.count, nextSequence())
+            return (current.count)
         }
     }
 
@@ -614,7 +597,7 @@ public final class ShardedIndex: Sendable {
 
     // MARK: Audiences
 
-    private func changeAudience(_ name: AudienceName, kind: AudienceKind, replace: [AudienceMember]?, add: [AudienceMember], remove: [AudienceMember]) throws(ValidationError) -> (AudienceInfo?, UInt64) {
+    private func changeAudience(_ name: AudienceName, kind: AudienceKind, replace: [AudienceMember]?, add: [AudienceMember], remove: [AudienceMember]) throws(ValidationError) -> AudienceInfo? {
         for (field, members) in [("ids", replace ?? []), ("add", add), ("remove", remove)] {
             for (i, m) in members.enumerated() where m.kind != kind {
                 throw ValidationError(field: "\(field)[\(i)]", reason: .wrongType(expected: kind.rawValue, actual: m.kind.rawValue))
@@ -627,7 +610,7 @@ public final class ShardedIndex: Sendable {
             fresh = set
         }
         let hasher = self.hasher
-        return try audienceStore.withLock { (store: inout AudienceStore) throws(ValidationError) -> (AudienceInfo?, UInt64) in
+        return try audienceStore.withLock { (store: inout AudienceStore) throws(ValidationError) -> AudienceInfo? in
             if let existing = store.sets[name], existing.kind != kind, replace == nil {
                 throw ValidationError(field: "type", reason: .inconsistent("audience '\(name.value)' lists \(existing.kind.rawValue)"))
             }
@@ -636,7 +619,7 @@ public final class ShardedIndex: Sendable {
             for m in add { _ = Self.withKey(m) { keys.insert($0) } }
             for m in remove { _ = Self.withKey(m) { keys.remove($0) } }
             store.sets[name] = (kind, keys)
-            return (AudienceInfo(name: name, kind: kind, count: keys.count), nextSequence())
+            return (AudienceInfo(name: name, kind: kind, count: keys.count))
         }
     }
 

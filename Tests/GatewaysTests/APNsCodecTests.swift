@@ -51,7 +51,7 @@ import Testing
 
     @Test func headerBlockCarriesTheSendsConstantHeaders() throws {
         let block = try APNsCodec.headerBlock(
-            options: APNsOptions(topic: "com.example", pushType: .alert, priority: 5, expiration: 0, collapseID: "c"),
+            options: APNsOptions(topic: "com.example", pushType: .alert, priority: .considerPower, expiration: .immediately, collapseID: "c"),
             authorization: "bearer x")
         #expect(block.fields == [
             HTTP2HeaderField("apns-topic", "com.example"), HTTP2HeaderField("apns-push-type", "alert"),
@@ -60,10 +60,19 @@ import Testing
         ])
     }
 
+    @Test(arguments: [(APNsPriority.immediate, "10"), (.considerPower, "5"), (.low, "1")])
+    func priorityIsSentAsItsNumber(priority: APNsPriority, header: String) throws {
+        let block = try APNsCodec.headerBlock(options: APNsOptions(topic: "t", priority: priority), authorization: nil)
+        #expect(block.fields.contains(HTTP2HeaderField("apns-priority", header)))
+    }
+
+    @Test func expirationIsWholeSecondsSince1970() throws {
+        let at = Timestamp(millisecondsSince1970: 1_700_000_000_999)
+        let block = try APNsCodec.headerBlock(options: APNsOptions(topic: "t", expiration: .at(at)), authorization: nil)
+        #expect(block.fields.contains(HTTP2HeaderField("apns-expiration", "1700000000")))
+    }
+
     @Test func badOptionsAreRefusedNamingTheField() {
-        #expect(throws: GatewayError.invalidField(field: "priority", reason: "APNs accepts 10, 5 or 1, not 7")) {
-            try APNsCodec.headerBlock(options: APNsOptions(topic: "t", priority: 7), authorization: nil)
-        }
         #expect(throws: GatewayError.invalidField(field: "collapse_id", reason: "65 bytes, APNs allows 64")) {
             try APNsCodec.headerBlock(options: APNsOptions(topic: "t", collapseID: String(repeating: "c", count: 65)), authorization: nil)
         }

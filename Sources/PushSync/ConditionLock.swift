@@ -1,19 +1,19 @@
 #if canImport(Glibc)
 import Glibc
-import HTTP2Transport
 #endif
 
-/// A mutex with a condition variable, for the few places a thread must wait: a scan thread
-/// waiting for room in the in-flight window, the retry timer, callers waiting for a send to end.
+/// A mutex with a condition variable, for the few places a thread must wait: a scan waiting
+/// for room in the in-flight window, the retry timer, a worker waiting for work.
 ///
 /// `@unchecked Sendable`: the pthread mutex and condition are heap-allocated once and only
 /// used through `pthread_*` calls, which are thread-safe; the protected state lives in callers
 /// and is only touched inside ``withLock(_:)``.
-final class Monitor: @unchecked Sendable {
+public final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    /// Creates an unlocked lock whose waits time out on the monotonic clock.
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -34,14 +34,15 @@ final class Monitor: @unchecked Sendable {
     }
 
     /// Runs `body` holding the mutex. `body` may call ``wait(untilNanoseconds:)``.
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
-    /// Waits (mutex held) until signalled or until the monotonic deadline; nil waits indefinitely.
-    func wait(untilNanoseconds deadline: UInt64? = nil) {
+    /// Waits (mutex held) until signalled or until `deadline`, in nanoseconds of
+    /// `CLOCK_MONOTONIC`; nil waits until signalled.
+    public func wait(untilNanoseconds deadline: UInt64? = nil) {
         guard let deadline else {
             pthread_cond_wait(condition, mutex)
             return
@@ -50,24 +51,19 @@ final class Monitor: @unchecked Sendable {
         _ = pthread_cond_timedwait(condition, mutex, &ts)
     }
 
+    /// Wakes one waiter.
+    public func signal() { pthread_cond_signal(condition) }
+
     /// Wakes every waiter.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 }
 
-/// Starts a detached thread running `body` (scan and timer threads: they block, so they stay
-/// off Swift's cooperative pool).
-func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: @unchecked Sendable {  // handed to exactly one thread, read once
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { raw in
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-        box.body()
-        return nil
-    }, box)
-    precondition(rc == 0, "pthread_create failed: \(rc)")
-    pthread_detach(thread)
+/// A value guarded by a ``ConditionLock`` its owner holds: touch ``value`` only inside that
+/// lock's `withLock`. `@unchecked Sendable` for that reason; the owner documents which lock.
+public final class ConditionGuarded<Value>: @unchecked Sendable {
+    /// The guarded value.
+    public var value: Value
+
+    /// Creates the box.
+    public init(_ value: Value) { self.value = value }
 }
