@@ -3,7 +3,7 @@ import Gateways
 import HTTP2Transport
 import Logging
 import MockGateway
-import PushEngine
+@testable import PushEngine
 import PushModel
 import Testing
 
@@ -36,9 +36,13 @@ import Testing
                 events: sink)
         }
 
+        /// Tears down in a task of its own (`defer` cannot await).
         func stop() {
-            engine.shutdown(timeout: .seconds(5))
-            server.shutdown(gracePeriod: .seconds(1))
+            let (engine, server) = (self.engine, self.server)
+            Task {
+                await engine.shutdown(timeout: .seconds(5))
+                server.shutdown(gracePeriod: .seconds(1))
+            }
         }
     }
 
@@ -46,7 +50,7 @@ import Testing
         let s = try Setup()
         defer { s.stop() }
         let app = try s.app(.certificate(certificateFile: s.certificates + "/client.pem", privateKeyFile: s.certificates + "/client.key"))
-        for i in 0..<5 { try app.register(TestData.installation(i)) }
+        for i in 0..<5 { try await app.register(TestData.installation(i)) }
         let progress = try await app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x"))).finished()
         #expect(progress.sent == 5)
         #expect(s.server.gateway.statistics.snapshot().requests == 5)
@@ -57,7 +61,7 @@ import Testing
         defer { s.stop() }
         let token = APNsAuthentication.token(APNsTokenCredentials(key: TestData.signingKey, keyID: TestData.keyID, teamID: TestData.teamID))
         let app = try s.app(token)
-        for i in 0..<3 { try app.register(TestData.installation(i)) }
+        for i in 0..<3 { try await app.register(TestData.installation(i)) }
         let progress = try await app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x"))).finished()
         #expect(progress.targeted == 3 && progress.sent == 0 && progress.failed == 3)
         #expect(s.server.gateway.statistics.snapshot().requests == 0)

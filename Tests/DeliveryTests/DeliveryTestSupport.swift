@@ -3,6 +3,7 @@ import Foundation
 import Gateways
 import HTTP2Transport
 import MockGateway
+import PushEngine
 import PushIndex
 import PushModel
 import Synchronization
@@ -65,6 +66,7 @@ final class Harness {
     let group = EventLoopGroup(threads: 2)
     let sender: GatewaySender
     let sink = CollectingEventSink()
+    let workers = SendWorkers()
     let clock: SharedTestClock
 
     init(scenario: Scenario? = nil, authenticate: Bool = false, verificationKey: P256PrivateKey = TestData.signingKey,
@@ -103,18 +105,18 @@ final class Harness {
     }
 
     func dispatcher(_ index: ShardedIndex) -> Dispatcher {
-        Dispatcher(index: index, senders: [.iOS: sender], sink: sink, scanBatchSize: 50)
+        Dispatcher(index: index, senders: [.iOS: sender], sink: sink, workers: workers, scanBatchSize: 50)
     }
 
     /// Runs a campaign over `index` and waits (bounded) for it.
-    func campaign(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) throws -> DeliveryProgress {
-        try campaignRun(index, template: template, segment: segment).waitUntilFinished(timeout: .seconds(60))
+    func campaign(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) async throws -> DeliveryProgress {
+        try await campaignRun(index, template: template, segment: segment).progress
     }
 
     /// Runs a campaign over `index`, waits (bounded) for it and returns the run.
-    func campaignRun(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) throws -> SendRun {
+    func campaignRun(_ index: ShardedIndex, template: APNsSendTemplate, segment: Segment = .all) async throws -> SendRun {
         let run = try dispatcher(index).launchCampaign(SendToken.random(), segment: segment, templates: [.iOS: template])
-        _ = run.waitUntilFinished(timeout: .seconds(60))
+        _ = await run.finished(within: .seconds(60))
         return run
     }
 
@@ -125,6 +127,7 @@ final class Harness {
 
     func shutdown() {
         sender.shutdown(timeout: .seconds(5))
+        workers.shutdown()
         server.shutdown(gracePeriod: .seconds(1))
         group.shutdown()
     }
@@ -135,5 +138,33 @@ func recordedRequests(_ recorder: GatewayRecorder) -> [(token: String, messageID
     recorder.lines().compactMap { line in
         guard let json = try? JSONValue.parse(Array(line.utf8)), let token = json["token"]?.stringValue else { return nil }
         return (token, json["apns_id"]?.stringValue ?? "", json["payload"]?.stringValue ?? "")
+    }
+}
+
+extension SendRun {
+    /// Waits for the end, at most `limit`: a send that hangs then fails the test's assertions
+    /// instead of hanging the run. Returns the progress at that point.
+    func finished(within limit: Duration) async -> DeliveryProgress {
+        await withTaskGroup(of: DeliveryProgress?.self) { group in
+            group.addTask { try? await self.finished() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? self.progress
+        }
+    }
+}
+
+/// Shuts an engine down when a test leaves its scope, also by a thrown error: `defer` cannot
+/// await, so the shutdown runs in a task of its own and ``later()`` returns at once.
+struct EngineStopper {
+    let engine: PushEngine
+    init(_ engine: PushEngine) { self.engine = engine }
+    func later() {
+        let engine = self.engine
+        Task { await engine.shutdown(timeout: .seconds(5)) }
     }
 }

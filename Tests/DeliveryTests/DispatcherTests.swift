@@ -7,7 +7,7 @@ import PushModel
 import Testing
 
 @Suite(.serialized) struct DispatcherTests {
-    @Test func campaignTargetsOptedInInstallationsWithATokenInTheSegment() throws {
+    @Test func campaignTargetsOptedInInstallationsWithATokenInTheSegment() async throws {
         let h = try Harness()
         defer { h.shutdown() }
         let index = TestData.index(0)
@@ -15,13 +15,13 @@ import Testing
         _ = try index.upsert(Installation(id: TestData.installationID(100), platform: .iOS, pushOptIn: true,
                                           createdAt: TestData.epoch, lastSeenAt: TestData.epoch))  // no token
         _ = try index.upsert(TestData.installation(200, platform: .android))  // no FCM sender configured
-        let progress = try h.campaign(index, template: h.template(), segment: .platform(.iOS))
+        let progress = try await h.campaign(index, template: h.template(), segment: .platform(.iOS))
         #expect(progress.targeted == 5 && progress.sent == 5)
         #expect(Set(h.sink.recorded.map(\.target.installationID)) == Set([0, 2, 4, 6, 8].map(TestData.installationID)))
         #expect(h.sink.recorded.allSatisfy { if case .campaign = $0.source { true } else { false } })
     }
 
-    @Test func unknownAudienceIsRefusedBeforeAnythingIsSent() throws {
+    @Test func unknownAudienceIsRefusedBeforeAnythingIsSent() async throws {
         let h = try Harness()
         defer { h.shutdown() }
         #expect(throws: ValidationError.self) {
@@ -31,7 +31,7 @@ import Testing
         #expect(h.server.gateway.statistics.snapshot().requests == 0)
     }
 
-    @Test func transactionalResolvesTokensCustomIDsAndInstallationIDsOnceEach() throws {
+    @Test func transactionalResolvesTokensCustomIDsAndInstallationIDsOnceEach() async throws {
         let h = try Harness()
         defer { h.shutdown() }
         let index = TestData.index(0)
@@ -43,7 +43,7 @@ import Testing
                                    customIDs: [try CustomID("user-a"), try CustomID("nobody")],
                                    installationIDs: [TestData.installationID(5), TestData.installationID(1), try InstallationID("missing")]),
             templates: [.iOS: h.template()])
-        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        let progress = await run.finished(within: .seconds(30))
         // user-a → 0, 1, 2; tokens → 0, 4; IDs → 5, 1: six distinct installations minus none = {0,1,2,4,5}.
         #expect(progress.targeted == 5 && progress.sent == 5)
         #expect(progress.skipped == 3)  // token 999, custom ID "nobody", installation "missing"
@@ -51,7 +51,7 @@ import Testing
         #expect(h.sink.recorded.allSatisfy { $0.source == .transactional(try! SendToken("tx-1"), group) })
     }
 
-    @Test func transactionalResolvesAdvertisingIDs() throws {
+    @Test func transactionalResolvesAdvertisingIDs() async throws {
         let h = try Harness()
         defer { h.shutdown() }
         let index = TestData.index(3)
@@ -61,13 +61,13 @@ import Testing
         _ = try index.upsert(installation)
         let run = try h.dispatcher(index).sendTransactional(.random(), groupID: GroupID("ads"), recipients: Recipients(advertisingIDs: [adid]),
                                                             templates: [.iOS: h.template()])
-        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        let progress = await run.finished(within: .seconds(30))
         #expect(progress.targeted == 1 && progress.sent == 1)
         #expect(h.sink.recorded.map(\.target.installationID) == [TestData.installationID(10)])
         #expect(h.sink.recorded.first?.target.advertisingID == adid)
     }
 
-    @Test func transactionalWithoutRecipientsIsRefused() throws {
+    @Test func transactionalWithoutRecipientsIsRefused() async throws {
         let h = try Harness()
         defer { h.shutdown() }
         #expect(throws: ValidationError(field: "recipients", reason: .empty)) {
@@ -76,13 +76,13 @@ import Testing
         }
     }
 
-    @Test func badIdentifiersAreRefusedNamingTheField() {
+    @Test func badIdentifiersAreRefusedNamingTheField() async {
         #expect(throws: ValidationError(field: "group_id", reason: .invalidCharacters)) { try GroupID("a b") }
         #expect(throws: ValidationError(field: "token", reason: .invalidCharacters)) { try SendToken("a;b") }
         #expect(throws: ValidationError(field: "token", reason: .empty)) { try SendToken("") }
     }
 
-    @Test func windowBoundsWhatIsInFlight() throws {
+    @Test func windowBoundsWhatIsInFlight() async throws {
         // A slow gateway and a small window: the sender never holds more than the window.
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(5)))])
         let h = try Harness(scenario: scenario, window: 16)
@@ -92,14 +92,14 @@ import Testing
         for _ in 0..<20_000 where !run.progress.isFinished {
             peak = max(peak, h.sender.inFlight, run.progress.pending)
         }
-        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        let progress = await run.finished(within: .seconds(30))
         #expect(progress.sent == 400)
         #expect(peak <= 16)
     }
 
     /// Cancel stops the segment scan itself, not only the submissions: the scan yields little
     /// more than what was in the window when the campaign was cancelled.
-    @Test func cancelStopsTheScanEarly() throws {
+    @Test func cancelStopsTheScanEarly() async throws {
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(20)))])
         let h = try Harness(scenario: scenario, window: 20)
         defer { h.shutdown() }
@@ -108,7 +108,7 @@ import Testing
         for _ in 0..<2_000 where run.progress.targeted == 0 { usleep(1_000) }
         run.cancel()
         #expect(run.isCancelled)
-        let progress = run.waitUntilFinished(timeout: .seconds(60))
+        let progress = await run.finished(within: .seconds(60))
         #expect(progress.isFinished && progress.cancelled)
         #expect(progress.targeted > 0 && progress.targeted < count)
         #expect(run.scannedCount < count / 4, "the scan went on after the cancel: \(run.scannedCount) of \(count)")
@@ -118,7 +118,7 @@ import Testing
     }
 
     /// Scanned records carry their language through to the target.
-    @Test func scannedTargetsCarryTheirLanguage() throws {
+    @Test func scannedTargetsCarryTheirLanguage() async throws {
         let h = try Harness()
         defer { h.shutdown() }
         let index = TestData.index(0)
@@ -126,7 +126,7 @@ import Testing
         fr.language = try LanguageCode("fr")
         _ = try index.upsert(fr)
         _ = try index.upsert(TestData.installation(2))
-        let progress = try h.campaign(index, template: h.template())
+        let progress = try await h.campaign(index, template: h.template())
         #expect(progress.sent == 2)
         let byID = h.eventsByInstallation
         #expect(byID[TestData.installationID(1)]?.first?.target.language == (try LanguageCode("fr")))

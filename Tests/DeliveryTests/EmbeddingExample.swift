@@ -21,20 +21,20 @@ func embeddingExample(installation: Installation, serviceAccountBytes: [UInt8]) 
             fcm: FCMConfiguration(serviceAccount: try FCMServiceAccount(json: serviceAccountBytes))),
         events: EventLogDeliverySink(writer: events, app: try ExportApp(name: "MyApp", apiKey: "KEY")))
 
-    try app.register(installation)                       // PushModel.Installation (its language picks the variant)
+    try await app.register(installation)                 // PushModel.Installation (its language picks the variant)
     let notification = PushNotification(
         message: PushMessage(title: "Hi", body: "Hello"),                        // the default
         variants: [try LanguageCode("fr"): PushMessage(title: "Salut", body: "Bonjour")])
-    let run = try app.launchCampaign(try SendToken("SPRING"), segment: .all, notification: notification)
+    let run = try app.launchCampaign(token: try SendToken("SPRING"), segment: .all, notification: notification)
     print(run.progress)                                  // targeted / sent / failed / tokensDeleted / pending
-    let done = await run.finished()
+    let done = try await run.finished()
     print(done)
-    if let stats = app.statistics(ofCampaign: try SendToken("SPRING")) {
+    if let stats = app.statistics(of: try SendToken("SPRING")) {
         print(stats.latency.p50, stats.latency.p99)      // request latency percentiles (HdrHistogram)
     }
     let tx = try app.sendTransactional(groupID: GroupID("welcome"),
                                        recipients: Recipients(customIDs: [CustomID("user-42")]),
                                        notification: PushNotification(message: PushMessage(body: "Welcome!")))
-    _ = await tx.finished()
-    engine.shutdown()                                    // in-flight requests finish; nothing is silently dropped
+    _ = try await tx.finished()
+    await engine.shutdown()                              // in-flight requests finish; nothing is silently dropped
 }

@@ -4,7 +4,7 @@ import Gateways
 import HTTP2Transport
 import Logging
 import MockGateway
-import PushEngine
+@testable import PushEngine
 import PushIndex
 import PushModel
 import Testing
@@ -32,7 +32,8 @@ import Testing
         let account = FCMServiceAccount(projectID: "demo-project", clientEmail: Self.email, privateKey: Self.key,
                                         tokenURI: "https://127.0.0.1:\(server.port)/token")
         let engine = PushEngine(threads: 1, clock: clock.wall, logger: Logger(label: "test"))
-        defer { engine.shutdown(timeout: .seconds(5)) }
+        let stop = EngineStopper(engine)
+        defer { stop.later() }
         let sink = CollectingEventSink()
         let app = try engine.addApp(AppConfiguration(
             name: "Droid", apiKey: "K", apns: nil,
@@ -40,7 +41,7 @@ import Testing
                                   serviceAccount: account, tokenEndpointCAFile: certificates + "/ca.pem",
                                   retry: RetryPolicy(initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(5)))),
             events: sink)
-        for i in 0..<20 { try app.register(TestData.installation(i, platform: .android)) }
+        for i in 0..<20 { try await app.register(TestData.installation(i, platform: .android)) }
 
         let first = try await app.launchCampaign(notification: PushNotification(message: PushMessage(title: "Hi", body: "there"))).finished()
         #expect(first.targeted == 20 && first.sent == 18 && first.tokensDeleted == 1 && first.failed == 1)
@@ -48,7 +49,7 @@ import Testing
         #expect(events[TestData.installationID(3)]?.map(\.kind) == [.tokenDeleted(.fcmUnregistered)])
         #expect(events[TestData.installationID(4)]?.map(\.kind) == [.error("SENDER_ID_MISMATCH")])
         #expect(events[TestData.installationID(5)]?.first?.attempts == 2)
-        #expect(app.index.installation(TestData.installationID(3))?.token == nil)
+        #expect(app.installation(TestData.installationID(3))?.token == nil)
         #expect(app.accessTokens?.fetchCount == 1)
 
         clock.advance(minutes: 3)  // 7 of 10 minutes left: the cached token is reused
@@ -61,7 +62,7 @@ import Testing
         #expect(server.gateway.statistics.snapshot().byReason["UNAUTHENTICATED"] == nil)
     }
 
-    @Test func aRefusedGrantIsANamedErrorBeforeAnythingIsSent() throws {
+    @Test func aRefusedGrantIsANamedErrorBeforeAnythingIsSent() async throws {
         let certificates = try TestData.certificates()
         let server = try MockGatewayServer(
             configuration: MockGatewayConfiguration(serviceAccounts: [Self.email: try RSAPrivateKey.generate().publicKey()]),
@@ -69,7 +70,8 @@ import Testing
             threads: 1)
         defer { server.shutdown(gracePeriod: .seconds(1)) }
         let engine = PushEngine(threads: 1, logger: Logger(label: "test"))
-        defer { engine.shutdown(timeout: .seconds(5)) }
+        let stop = EngineStopper(engine)
+        defer { stop.later() }
         let app = try engine.addApp(AppConfiguration(
             name: "Droid", apiKey: "K", apns: nil,
             fcm: FCMConfiguration(origin: .custom(host: "127.0.0.1", port: server.port, caFile: certificates + "/ca.pem"),
@@ -77,7 +79,7 @@ import Testing
                                                                     tokenURI: "https://127.0.0.1:\(server.port)/token"),
                                   tokenEndpointCAFile: certificates + "/ca.pem")),
             events: CollectingEventSink())
-        try app.register(TestData.installation(1, platform: .android))
+        try await app.register(TestData.installation(1, platform: .android))
         #expect {
             try app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x")))
         } throws: { error in
@@ -104,7 +106,8 @@ import Testing
             threads: 1)
         defer { server.shutdown(gracePeriod: .seconds(1)) }
         let engine = PushEngine(threads: 1, clock: clock.wall, logger: Logger(label: "test"))
-        defer { engine.shutdown(timeout: .seconds(5)) }
+        let stop = EngineStopper(engine)
+        defer { stop.later() }
         let sink = CollectingEventSink()
         let app = try engine.addApp(AppConfiguration(
             name: "Droid", apiKey: "K", apns: nil,
@@ -113,19 +116,19 @@ import Testing
                                                                     tokenURI: "https://127.0.0.1:\(server.port)/token"),
                                   tokenEndpointCAFile: certificates + "/ca.pem")),
             events: sink)
-        for i in 0..<4 { try app.register(TestData.installation(i, platform: .android)) }
+        for i in 0..<4 { try await app.register(TestData.installation(i, platform: .android)) }
         let progress = try await app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x"))).finished()
         #expect(progress.targeted == 4 && progress.sent == 2 && progress.tokensDeleted == 1 && progress.failed == 1)
         let events = Dictionary(grouping: sink.recorded, by: \.target.installationID)
         #expect(events[TestData.installationID(1)]?.map(\.kind) == [.tokenDeleted(.fcmInvalidToken)])
         #expect(events[TestData.installationID(2)]?.map(\.kind) == [.error("INVALID_ARGUMENT")])
-        #expect(app.index.installation(TestData.installationID(1))?.token == nil)
-        #expect(app.index.installation(TestData.installationID(2))?.token != nil)
+        #expect(app.installation(TestData.installationID(1))?.token == nil)
+        #expect(app.installation(TestData.installationID(2))?.token != nil)
         #expect(server.gateway.statistics.snapshot().byReason["INVALID_ARGUMENT"] == 2)
     }
 
     /// The mock answers in Google's shape: both INVALID_ARGUMENT bodies map as the real ones would.
-    @Test func theMocksInvalidArgumentBodiesHaveGooglesShape() throws {
+    @Test func theMocksInvalidArgumentBodiesHaveGooglesShape() async throws {
         func outcome(_ error: FCMError) throws -> DeliveryOutcome {
             let body = try JSONValue.parse(error.body)
             let details = body["error"]?["details"]?.arrayValue ?? []

@@ -8,7 +8,7 @@ import PushModel
 import Testing
 
 @Suite(.serialized) struct GatewaySenderTests {
-    @Test func eachOutcomeClassEndsInItsEvent() throws {
+    @Test func eachOutcomeClassEndsInItsEvent() async throws {
         let scenario = Scenario(rules: [
             ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(1)]), answer: .unregistered(timestampMilliseconds: TestData.epoch.millisecondsSince1970 + 1000)),
             ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(2)]), answer: .badDeviceToken),
@@ -18,7 +18,7 @@ import Testing
         let h = try Harness(scenario: scenario, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(5)))
         defer { h.shutdown() }
         let index = TestData.index(5)
-        let progress = try h.campaign(index, template: h.template())
+        let progress = try await h.campaign(index, template: h.template())
 
         #expect(progress == DeliveryProgress(targeted: 5, sent: 1, failed: 2, tokensDeleted: 2, skipped: 0, targetingFinished: true, cancelled: false))
         let events = h.eventsByInstallation
@@ -41,44 +41,44 @@ import Testing
         #expect(h.sender.inFlight == 0 && h.sender.strayCompletions == 0)
     }
 
-    @Test func unregisteredBeforeTheLatestRegistrationKeepsTheToken() throws {
+    @Test func unregisteredBeforeTheLatestRegistrationKeepsTheToken() async throws {
         // The device registered the token again after APNs' invalidation timestamp.
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(0)]),
                                                      answer: .unregistered(timestampMilliseconds: TestData.epoch.millisecondsSince1970 - 1))])
         let h = try Harness(scenario: scenario)
         defer { h.shutdown() }
         let index = TestData.index(1)
-        let progress = try h.campaign(index, template: h.template())
+        let progress = try await h.campaign(index, template: h.template())
         #expect(progress.failed == 1 && progress.tokensDeleted == 0)
         #expect(h.sink.recorded.map(\.kind) == [.error("Unregistered")])
         #expect(index.installation(TestData.installationID(0))?.token == TestData.token(0))
     }
 
-    @Test func aTokenRemovedBy410IsSkippedByLaterSends() throws {
+    @Test func aTokenRemovedBy410IsSkippedByLaterSends() async throws {
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(7)]), answer: .unregistered(timestampMilliseconds: nil))])
         let h = try Harness(scenario: scenario)
         defer { h.shutdown() }
         let index = TestData.index(10)
-        let first = try h.campaign(index, template: h.template())
+        let first = try await h.campaign(index, template: h.template())
         #expect(first.targeted == 10 && first.tokensDeleted == 1 && first.sent == 9)
         let requestsAfterFirst = h.server.gateway.statistics.snapshot().requests
 
-        let second = try h.campaign(index, template: h.template())
+        let second = try await h.campaign(index, template: h.template())
         #expect(second.targeted == 9 && second.sent == 9)
 
         let transactional = try h.dispatcher(index).sendTransactional(
             .random(), groupID: GroupID("welcome"), recipients: Recipients(tokens: [TestData.token(7)]), templates: [.iOS: h.template()])
-        let progress = transactional.waitUntilFinished(timeout: .seconds(30))
+        let progress = await transactional.finished(within: .seconds(30))
         #expect(progress.targeted == 0 && progress.skipped == 1 && progress.isFinished)
         #expect(h.server.gateway.statistics.snapshot().requests == requestsAfterFirst + 9)
         #expect(h.eventsByInstallation[TestData.installationID(7)]?.count == 1)
     }
 
-    @Test func tooManyRequestsIsRetriedThenSent() throws {
+    @Test func tooManyRequestsIsRetriedThenSent() async throws {
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(0)]), answer: .transient(status: 429, firstTries: 1))])
         let h = try Harness(scenario: scenario)
         defer { h.shutdown() }
-        let progress = try h.campaign(TestData.index(3), template: h.template())
+        let progress = try await h.campaign(TestData.index(3), template: h.template())
         #expect(progress.sent == 3 && progress.failed == 0)
         #expect(h.eventsByInstallation[TestData.installationID(0)]?.first?.attempts == 2)
         let stats = h.server.gateway.statistics.snapshot()
@@ -88,7 +88,7 @@ import Testing
 
     /// Only final attempts count: a target answered 429 then 200 is one latency, the second
     /// request's, which waited the gateway's delay; the connection faults' retries add none.
-    @Test func latencyCountsEachTargetsFinalAttemptOnce() throws {
+    @Test func latencyCountsEachTargetsFinalAttemptOnce() async throws {
         let delay = Duration.milliseconds(120)
         let scenario = Scenario(rules: [
             ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(0)]), answer: .transient(status: 429, firstTries: 1), latency: .fixed(delay)),
@@ -98,7 +98,7 @@ import Testing
         let h = try Harness(scenario: scenario, maxStreams: 20,
                             retry: RetryPolicy(maxAttempts: 30, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(20)))
         defer { h.shutdown() }
-        let run = try h.campaignRun(TestData.index(300), template: h.template())
+        let run = try await h.campaignRun(TestData.index(300), template: h.template())
         let progress = run.progress
         #expect(progress.sent == 300 && progress.isFinished,
                 "\(h.sink.recorded.filter { $0.kind != .sent }.prefix(3).map(\.kind))")
@@ -110,12 +110,12 @@ import Testing
     }
 
     @Test(arguments: [ConnectionFaults(goAwayAfterStreams: 150), ConnectionFaults(dropAfterStreams: 230)])
-    func connectionFaultsMidCampaignLoseAndDoubleNothing(faults: ConnectionFaults) throws {
+    func connectionFaultsMidCampaignLoseAndDoubleNothing(faults: ConnectionFaults) async throws {
         let h = try Harness(scenario: Scenario(connectionFaults: faults), maxStreams: 50,
                             retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(20)))
         defer { h.shutdown() }
         let count = 2000
-        let progress = try h.campaign(TestData.index(count), template: h.template())
+        let progress = try await h.campaign(TestData.index(count), template: h.template())
         let events = h.eventsByInstallation
         #expect(progress.targeted == count && progress.isFinished)
         #expect(events.count == count)
@@ -126,7 +126,7 @@ import Testing
         #expect(h.sender.inFlight == 0 && h.sender.strayCompletions == 0)
     }
 
-    @Test func cancelStopsTargetingAndEveryTargetStillGetsOneEvent() throws {
+    @Test func cancelStopsTargetingAndEveryTargetStillGetsOneEvent() async throws {
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(20)))])
         let h = try Harness(scenario: scenario, window: 20)
         defer { h.shutdown() }
@@ -135,7 +135,7 @@ import Testing
         // Wait (bounded) for the first answers, then cancel.
         for _ in 0..<2000 where run.progress.sent == 0 { usleep(1000) }
         run.cancel()
-        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        let progress = await run.finished(within: .seconds(30))
         #expect(progress.cancelled && progress.isFinished)
         #expect(progress.targeted < count)
         #expect(h.sink.recorded.count == progress.targeted)
@@ -143,14 +143,14 @@ import Testing
         #expect(h.server.gateway.statistics.snapshot().requests == progress.targeted)
     }
 
-    @Test func shutdownMidCampaignEndsEveryTargetWithOneEvent() throws {
+    @Test func shutdownMidCampaignEndsEveryTargetWithOneEvent() async throws {
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(30)))])
         let h = try Harness(scenario: scenario, window: 40)
         defer { h.shutdown() }
         let run = try h.dispatcher(TestData.index(1000)).launchCampaign(.random(), segment: .all, templates: [.iOS: h.template()])
         for _ in 0..<2000 where run.progress.targeted == 0 { usleep(1000) }
         h.sender.shutdown(timeout: .zero)
-        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        let progress = await run.finished(within: .seconds(30))
         #expect(progress.isFinished)
         #expect(progress.targeted < 1000)
         #expect(h.sink.recorded.count == progress.targeted)
@@ -158,7 +158,7 @@ import Testing
         #expect(h.sender.inFlight == 0)
     }
 
-    @Test func aRequestTheTransportNeverCompletesIsRetriedAndItsLateAnswerIgnored() throws {
+    @Test func aRequestTheTransportNeverCompletesIsRetriedAndItsLateAnswerIgnored() async throws {
         // The watchdog limit (request timeout 20 s + margin −19.9 s = 0.1 s) is far below the
         // gateway's 2 s latency: every request looks lost to the sweep (about once a second) and
         // is retried; the answers that come later carry a stale serial and are ignored.
@@ -166,7 +166,7 @@ import Testing
         let h = try Harness(scenario: scenario, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2)),
                             lostRequestMargin: .milliseconds(-19_900))
         defer { h.shutdown() }
-        let progress = try h.campaign(TestData.index(3), template: h.template())
+        let progress = try await h.campaign(TestData.index(3), template: h.template())
         #expect(progress.targeted == 3 && progress.isFinished)
         #expect(h.sink.recorded.count == 3)
         #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
@@ -174,7 +174,7 @@ import Testing
         #expect(h.sender.inFlight == 0)
     }
 
-    @Test func aCompletionWithAStaleTagIsIgnored() throws {
+    @Test func aCompletionWithAStaleTagIsIgnored() async throws {
         let h = try Harness()
         defer { h.shutdown() }
         h.sender.complete([HTTP2Completion(tag: 7 << 32 | 1, result: .success(HTTP2Response(status: 200)))])

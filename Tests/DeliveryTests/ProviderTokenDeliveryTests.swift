@@ -7,7 +7,7 @@ import Testing
 
 /// Provider tokens against the validating gateway, on one clock moved by hand.
 @Suite(.serialized) struct ProviderTokenDeliveryTests {
-    @Test func oneTokenIsSharedByEveryConnectionAndRenewedOnTheClock() throws {
+    @Test func oneTokenIsSharedByEveryConnectionAndRenewedOnTheClock() async throws {
         let clock = SharedTestClock()
         let h = try Harness(authenticate: true, clock: clock, connections: 3)
         defer { h.shutdown() }
@@ -17,7 +17,7 @@ import Testing
 
         for (advance, issued) in [(0, 1), (30, 1), (25, 2), (10, 2), (45, 3)] as [(Int64, Int)] {
             clock.advance(minutes: advance)
-            let progress = try h.campaign(index, template: template)
+            let progress = try await h.campaign(index, template: template)
             #expect(progress.sent == 300, "after +\(advance) min: \(progress)")
             #expect(tokens.issuedCount == issued, "after +\(advance) min")
         }
@@ -27,7 +27,7 @@ import Testing
         #expect(h.sender.credentialsFlag == nil)
     }
 
-    @Test func anExpiredTokenIsReissuedOnceAndTheRequestRetried() throws {
+    @Test func anExpiredTokenIsReissuedOnceAndTheRequestRetried() async throws {
         let clock = SharedTestClock()
         let h = try Harness(authenticate: true, clock: clock, connections: 1)
         defer { h.shutdown() }
@@ -37,9 +37,9 @@ import Testing
             clock: clock.wall, refreshAfter: .seconds(3 * 3600))
         let template = try h.template(tokens: tokens)
         let index = TestData.index(20)
-        #expect(try h.campaign(index, template: template).sent == 20)
+        await #expect(try h.campaign(index, template: template).sent == 20)
         clock.advance(minutes: 61)
-        let progress = try h.campaign(index, template: template)
+        let progress = try await h.campaign(index, template: template)
         #expect(progress.sent == 20 && progress.failed == 0)
         #expect(tokens.issuedCount == 2)
         #expect((h.server.gateway.statistics.snapshot().byReason["ExpiredProviderToken"] ?? 0) >= 1)
@@ -47,12 +47,12 @@ import Testing
         #expect(h.sender.credentialsFlag == nil)
     }
 
-    @Test func aTokenRefusedAgainAfterTheRetryIsAPushErrorAndFlagsTheCredentials() throws {
+    @Test func aTokenRefusedAgainAfterTheRetryIsAPushErrorAndFlagsTheCredentials() async throws {
         // The gateway trusts another key: every token we sign is InvalidProviderToken.
         let h = try Harness(authenticate: true, verificationKey: try P256PrivateKey.generate())
         defer { h.shutdown() }
         let tokens = h.providerTokens()
-        let progress = try h.campaign(TestData.index(5), template: h.template(tokens: tokens))
+        let progress = try await h.campaign(TestData.index(5), template: h.template(tokens: tokens))
         #expect(progress.failed == 5 && progress.sent == 0)
         #expect(h.sink.recorded.allSatisfy { $0.kind == .error("InvalidProviderToken") && $0.attempts == 2 })
         #expect(h.sender.credentialsFlag == .invalidProviderToken)

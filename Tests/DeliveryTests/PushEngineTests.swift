@@ -56,11 +56,15 @@ import Testing
             return all
         }
 
+        /// Tears down in a task of its own (`defer` cannot await): engine, then log, then gateway.
         func stop() {
-            engine.shutdown(timeout: .seconds(5))
-            try? writer.shutdown()
-            server.shutdown(gracePeriod: .seconds(1))
-            try? FileManager.default.removeItem(atPath: directory)
+            let (engine, writer, server, directory) = (self.engine, self.writer, self.server, self.directory)
+            Task {
+                await engine.shutdown(timeout: .seconds(5))
+                try? writer.shutdown()
+                server.shutdown(gracePeriod: .seconds(1))
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
     }
 
@@ -68,26 +72,27 @@ import Testing
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(3)]), answer: .unregistered(timestampMilliseconds: nil))])
         let s = try Setup(scenario: scenario)
         defer { s.stop() }
-        for i in 0..<50 { try s.app.register(TestData.installation(i, customID: "user-\(i)")) }
+        for i in 0..<50 { try await s.app.register(TestData.installation(i, customID: "user-\(i)")) }
         let token = try SendToken("CAMPAIGN1")
-        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(title: "Hi", body: "Hello")))
-        #expect(s.app.campaign(token) === run)
-        let progress = await run.finished()
+        let run = try s.app.launchCampaign(token: token, notification: PushNotification(message: PushMessage(title: "Hi", body: "Hello")))
+        #expect(s.app.send(token) === run)
+        let progress = try await run.finished()
         #expect(progress.targeted == 50 && progress.sent == 49 && progress.tokensDeleted == 1)
         let lines = try s.lines()
         #expect(lines.filter { $0.hasSuffix(";push_sent;campaign;CAMPAIGN1;") }.count == 49)
         #expect(lines.filter { $0.hasPrefix("user-3;inst-3;") && $0.hasSuffix(";token_deleted;;;") }.count == 1)
-        #expect(s.app.index.installation(TestData.installationID(3))?.token == nil)
+        #expect(s.app.installation(TestData.installationID(3))?.token == nil)
     }
 
     @Test func transactionalThroughTheFacadeCarriesItsGroupID() async throws {
         let s = try Setup()
         defer { s.stop() }
-        try s.app.register(TestData.installation(1, customID: "alice"))
-        let run = try s.app.sendTransactional(groupID: GroupID("welcome"), recipients: Recipients(customIDs: [CustomID("alice")]),
-                                              notification: PushNotification(message: PushMessage(body: "Welcome")),
-                                              token: SendToken("TX1"))
-        #expect(await run.finished().sent == 1)
+        try await s.app.register(TestData.installation(1, customID: "alice"))
+        let run = try s.app.sendTransactional(token: SendToken("TX1"), groupID: GroupID("welcome"),
+                                              recipients: Recipients(customIDs: [CustomID("alice")]),
+                                              notification: PushNotification(message: PushMessage(body: "Welcome")))
+        #expect(s.app.send(try SendToken("TX1")) === run)
+        #expect(try await run.finished().sent == 1)
         #expect(try s.lines().contains { $0.hasPrefix("alice;inst-1;") && $0.hasSuffix(";push_sent;transactional;TX1;welcome") })
     }
 
@@ -96,23 +101,26 @@ import Testing
         defer { s.stop() }
         var bad = TestData.installation(3)
         bad.token = try DeviceToken(fcm: "fcm-on-ios")  // an FCM token on an iOS installation
-        #expect(throws: ValidationError.self) {
-            try s.app.register(contentsOf: [TestData.installation(1), TestData.installation(2), bad])
+        await #expect {
+            try await s.app.register(contentsOf: [TestData.installation(1), TestData.installation(2), bad])
+        } throws: { error in
+            guard case PushEngineError.validation(let v) = error else { return false }
+            return v.field == "[2].token"
         }
-        #expect(s.app.index.count == 0)
-        let outcomes = try s.app.register(contentsOf: (0..<40).map { TestData.installation($0) })
+        #expect(s.app.installationCount == 0)
+        let outcomes = try await s.app.register(contentsOf: (0..<40).map { TestData.installation($0) })
         #expect(outcomes.count == 40)
         #expect(outcomes.filter { $0.created }.count == 40)
         let run = try s.app.launchCampaign(notification: PushNotification(message: PushMessage(body: "hi")))
-        let progress = run.waitUntilFinished(timeout: .seconds(30))
+        let progress = await run.finished(within: .seconds(30))
         #expect(progress.targeted == 40)
         #expect(progress.sent == 40)
     }
 
-    @Test func aPayloadTooLargeIsRefusedBeforeSending() throws {
+    @Test func aPayloadTooLargeIsRefusedBeforeSending() async throws {
         let s = try Setup()
         defer { s.stop() }
-        try s.app.register(TestData.installation(1))
+        try await s.app.register(TestData.installation(1))
         let big = PushMessage(body: String(repeating: "x", count: 4100))
         #expect {
             try s.app.launchCampaign(notification: PushNotification(message: big))
@@ -122,11 +130,11 @@ import Testing
         }
         // The same bytes fit a VoIP push (5120).
         let run = try s.app.launchCampaign(notification: PushNotification(message: big, pushType: .voip))
-        #expect(run.waitUntilFinished(timeout: .seconds(30)).targeted == 1)
+        #expect(await run.finished(within: .seconds(30)).targeted == 1)
         #expect(s.server.gateway.statistics.snapshot().requests == 1)
     }
 
-    @Test func unknownAndDuplicateAppsAreNamed() throws {
+    @Test func unknownAndDuplicateAppsAreNamed() async throws {
         let s = try Setup()
         defer { s.stop() }
         #expect(throws: PushEngineError.self) { try s.engine.app(apiKey: "nope") }
@@ -140,12 +148,12 @@ import Testing
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.milliseconds(20)))])
         let s = try Setup(scenario: scenario)
         defer { s.stop() }
-        for i in 0..<2000 { try s.app.register(TestData.installation(i)) }
+        for i in 0..<2000 { try await s.app.register(TestData.installation(i)) }
         let token = try SendToken("BIG")
-        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(body: "x")))
-        #expect(s.app.cancelCampaign(token))
-        #expect(!s.app.cancelCampaign(try SendToken("unknown")))
-        let progress = await run.finished()
+        let run = try s.app.launchCampaign(token: token, notification: PushNotification(message: PushMessage(body: "x")))
+        #expect(s.app.cancelSend(token))
+        #expect(!s.app.cancelSend(try SendToken("unknown")))
+        let progress = try await run.finished()
         #expect(progress.cancelled && progress.targeted < 2000)
         #expect(progress.sent + progress.failed == progress.targeted)
     }
@@ -159,12 +167,12 @@ import Testing
                                         ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(10)]), answer: .badDeviceToken)])
         let s = try Setup(scenario: scenario)
         defer { s.stop() }
-        for i in 0..<200 { try s.app.register(TestData.installation(i)) }
+        for i in 0..<200 { try await s.app.register(TestData.installation(i)) }
         let token = try SendToken("LATENCY")
-        let run = try s.app.launchCampaign(token, notification: PushNotification(message: PushMessage(body: "x")))
-        let progress = await run.finished()
+        let run = try s.app.launchCampaign(token: token, notification: PushNotification(message: PushMessage(body: "x")))
+        let progress = try await run.finished()
         #expect(progress.targeted == 200 && progress.sent == 199)
-        let stats = try #require(s.app.statistics(ofCampaign: token))
+        let stats = try #require(s.app.statistics(of: token))
         #expect(stats.progress == progress)
         let l = stats.latency
         #expect(l == run.latencySummary())
@@ -176,14 +184,14 @@ import Testing
         #expect(l.p99 <= l.max)
         // 10 of 200 answers (5 %) waited `delay`: the slowest 1 % and the maximum did too.
         #expect(l.max >= delay && l.p99 >= delay)
-        #expect(s.app.statistics(ofCampaign: try SendToken("unknown")) == nil)
+        #expect(s.app.statistics(of: try SendToken("unknown")) == nil)
     }
 
-    @Test func latencyOfAnIdleSendIsEmpty() throws {
+    @Test func latencyOfAnIdleSendIsEmpty() async throws {
         let s = try Setup()
         defer { s.stop() }
         let run = try s.app.launchCampaign(notification: PushNotification(message: PushMessage(body: "x")))
-        #expect(run.waitUntilFinished(timeout: .seconds(30)).targeted == 0)
+        #expect(await run.finished(within: .seconds(30)).targeted == 0)
         #expect(run.latencySummary() == .empty)
     }
 
@@ -196,14 +204,14 @@ import Testing
         for (i, language) in ["fr", "de", nil, "fr"].enumerated() {
             var installation = TestData.installation(i)
             installation.language = try language.map { try LanguageCode($0) }
-            try s.app.register(installation)
+            try await s.app.register(installation)
         }
         let notification = PushNotification(message: PushMessage(title: "Hello"),
                                             variants: [try LanguageCode("fr"): PushMessage(title: "Bonjour"),
                                                        try LanguageCode("de"): PushMessage(title: "Hallo")],
                                             sendsAPNsID: true)
         let token = try SendToken("VARIANTS")
-        let progress = try await s.app.launchCampaign(token, notification: notification).finished()
+        let progress = try await s.app.launchCampaign(token: token, notification: notification).finished()
         #expect(progress.sent == 4)
         let titles = Dictionary(uniqueKeysWithValues: recordedRequests(recorder).map { r in
             (r.token, ["Bonjour", "Hallo", "Hello"].first { r.payload.contains($0) })

@@ -24,7 +24,7 @@ import Testing
 
     /// Each installation gets its language's variant, the others the default; each variant's
     /// payload is encoded once and every request of that variant shares its bytes.
-    @Test func eachTargetGetsItsLanguagesVariant() throws {
+    @Test func eachTargetGetsItsLanguagesVariant() async throws {
         let recorder = GatewayRecorder()
         let h = try Harness(recorder: recorder)
         defer { h.shutdown() }
@@ -33,7 +33,7 @@ import Testing
         #expect(template.variantCount == 3)
         let languages: [String?] = ["fr", "de", nil, "es", "FR", "de"]
         let run = try h.dispatcher(try Self.index(languages: languages)).launchCampaign(.random(), segment: .all, templates: [.iOS: template])
-        #expect(run.waitUntilFinished(timeout: .seconds(30)).sent == languages.count)
+        #expect(await run.finished(within: .seconds(30)).sent == languages.count)
         let payloads = Dictionary(uniqueKeysWithValues: recordedRequests(recorder).map { ($0.token, $0.payload) })
         #expect(payloads.count == languages.count)
         func payload(of i: Int) -> String? { payloads[TestData.tokenHex(i)] }
@@ -57,7 +57,7 @@ import Testing
 
     /// A variant over the payload limit refuses the whole send before anything is sent; a bad
     /// field in a variant names the variant.
-    @Test func anOversizedVariantIsRefusedBeforeSending() throws {
+    @Test func anOversizedVariantIsRefusedBeforeSending() async throws {
         let big = PushMessage(body: String(repeating: "x", count: 4100))
         #expect {
             try APNsSendTemplate(message: Self.fallback, variants: [try LanguageCode("fr"): big], options: APNsOptions(topic: "t"), tokens: nil)
@@ -75,7 +75,7 @@ import Testing
     }
 
     /// FCM variants: the language's title and body end up in the message.
-    @Test func fcmBodiesFollowTheVariant() throws {
+    @Test func fcmBodiesFollowTheVariant() async throws {
         struct StaticTokens: FCMAccessTokenProvider {
             func current() throws(GatewayError) -> (authorization: String, generation: UInt64) { ("Bearer x", 1) }
             func invalidate(generation: UInt64) {}
@@ -92,13 +92,13 @@ import Testing
     /// With `sendsAPNsID`, every request carries a canonical UUID `apns-id` (never HPACK-indexed)
     /// that the sender can compute in advance, the same on a retry and distinct per token; the
     /// validating gateway accepts them all and echoes them.
-    @Test func apnsIDIsSentWhenAskedForAndStableAcrossRetries() throws {
+    @Test func apnsIDIsSentWhenAskedForAndStableAcrossRetries() async throws {
         let recorder = GatewayRecorder()
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [TestData.tokenHex(1)]), answer: .transient(status: 503, firstTries: 1))])
         let h = try Harness(scenario: scenario, recorder: recorder)
         defer { h.shutdown() }
         let template = try APNsSendTemplate(message: Self.fallback, options: APNsOptions(topic: "com.example.app", sendsAPNsID: true), tokens: nil)
-        let progress = try h.campaign(TestData.index(20), template: template)
+        let progress = try await h.campaign(TestData.index(20), template: template)
         #expect(progress.sent == 20)
         let records = recordedRequests(recorder)
         #expect(records.count == 21)  // token 1 twice
@@ -118,12 +118,12 @@ import Testing
     }
 
     /// Off by default: the gateway assigns the IDs.
-    @Test func noAPNsIDByDefault() throws {
+    @Test func noAPNsIDByDefault() async throws {
         let recorder = GatewayRecorder()
         let h = try Harness(recorder: recorder)
         defer { h.shutdown() }
         let template = try h.template()
-        #expect(try h.campaign(TestData.index(5), template: template).sent == 5)
+        await #expect(try h.campaign(TestData.index(5), template: template).sent == 5)
         let records = recordedRequests(recorder)
         #expect(records.count == 5)
         #expect(records.allSatisfy { $0.messageID != template.apnsID(for: try! DeviceToken(apnsHex: $0.token)) })
