@@ -187,8 +187,14 @@ public final class PushApp: Sendable {
         return sends.withLock { $0.lookup(token, now: now) }
     }
 
-    /// Sends tracked now, running and finished-not-yet-retired.
-    public var trackedSendCount: Int { sends.withLock { $0.count } }
+    /// Sends tracked now, running and finished-not-yet-retired (retires what is due first).
+    public var trackedSendCount: Int {
+        let now = monotonicNanoseconds()
+        return sends.withLock { r in
+            r.prune(now: now)
+            return r.count
+        }
+    }
 
     /// A send's statistics while it runs and until it retires: progress counters and request
     /// latency percentiles (merged over platforms and event loops). Nil when the token is unknown.

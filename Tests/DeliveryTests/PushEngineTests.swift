@@ -20,7 +20,8 @@ import Testing
         let writer: EventLogWriter
         let directory: String
 
-        init(scenario: Scenario? = nil, recorder: GatewayRecorder? = nil) throws {
+        init(scenario: Scenario? = nil, recorder: GatewayRecorder? = nil, hook: (any CommandHook)? = nil,
+             workers: SendWorkers = SendWorkers(), retention: SendRetention = SendRetention()) throws {
             let certificates = try TestData.certificates()
             server = try MockGatewayServer(
                 configuration: MockGatewayConfiguration(
@@ -33,14 +34,14 @@ import Testing
             try FileManager.default.createDirectory(atPath: directory + "/out", withIntermediateDirectories: true)
             writer = try EventLogWriter(configuration: EventLogConfiguration(spoolDirectory: directory + "/spool"),
                                         sink: LocalDirectorySink(directory: directory + "/out"))
-            engine = PushEngine(threads: 1, clock: clock.wall, logger: Logger(label: "test"))
+            engine = PushEngine(threads: 1, workers: workers, retention: retention, clock: clock.wall, logger: Logger(label: "test"))
             app = try engine.addApp(
                 AppConfiguration(name: "DemoApp", apiKey: "KEY1", apns: APNsConfiguration(
                     origin: .custom(host: "127.0.0.1", port: server.port, caFile: certificates + "/ca.pem"),
                     authentication: .token(APNsTokenCredentials(key: TestData.signingKey, keyID: TestData.keyID, teamID: TestData.teamID)),
                     topic: "com.example.app", connections: 2, maxConcurrentStreams: 50,
                     retry: RetryPolicy(initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(10)))),
-                events: EventLogDeliverySink(writer: writer, app: try ExportApp(name: "DemoApp", apiKey: "KEY1")))
+                events: EventLogDeliverySink(writer: writer, app: try ExportApp(name: "DemoApp", apiKey: "KEY1")), hook: hook)
         }
 
         /// Every line written so far (spool and published files).
