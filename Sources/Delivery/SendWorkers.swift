@@ -36,6 +36,12 @@ public final class SendWorkers: Sendable {
     /// Work items queued and not yet started, both lanes.
     public var queued: Int { campaigns.queued + transactional.queued }
 
+    /// Work items run so far (one per send), both lanes.
+    public var completed: Int { campaigns.completed + transactional.completed }
+
+    /// The most worker threads alive at once so far, both lanes.
+    public var peakThreads: Int { campaigns.peak + transactional.peak }
+
     func runCampaign(_ work: @escaping @Sendable () -> Void) { campaigns.submit(work) }
 
     func runTransactional(_ work: @escaping @Sendable () -> Void) { transactional.submit(work) }
@@ -54,6 +60,8 @@ private final class Lane: Sendable {
     private struct State {
         var queue = Deque<@Sendable () -> Void>()
         var live = 0
+        var peak = 0
+        var completed = 0
         var idle = 0
         var stopped = false
     }
@@ -70,6 +78,8 @@ private final class Lane: Sendable {
 
     var liveThreads: Int { lock.withLock { state.value.live } }
     var queued: Int { lock.withLock { state.value.queue.count } }
+    var completed: Int { lock.withLock { state.value.completed } }
+    var peak: Int { lock.withLock { state.value.peak } }
 
     func submit(_ work: @escaping @Sendable () -> Void) {
         let runHere: Bool = lock.withLock {
@@ -79,6 +89,7 @@ private final class Lane: Sendable {
                 lock.signal()
             } else if state.value.live < limit {
                 state.value.live += 1
+                state.value.peak = max(state.value.peak, state.value.live)
                 PushThread.detach { [self] in self.work() }
             }
             return false
@@ -90,7 +101,10 @@ private final class Lane: Sendable {
         while true {
             let next: (@Sendable () -> Void)? = lock.withLock {
                 while true {
-                    if let item = state.value.queue.popFirst() { return item }
+                    if let item = state.value.queue.popFirst() {
+                        state.value.completed += 1
+                        return item
+                    }
                     if state.value.stopped { break }
                     state.value.idle += 1
                     let deadline = monotonicNanoseconds() &+ idleNanoseconds
