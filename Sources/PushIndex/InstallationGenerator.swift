@@ -16,7 +16,7 @@ public struct InstallationGenerator: Sendable {
         /// Fraction opted in to push.
         public var optInShare: Double
 
-        /// The benchmark population: iOS only, 60% custom IDs, 50% advertising IDs.
+        /// The index benchmark's population: iOS only, 60% custom IDs, 50% advertising IDs.
         public init(androidShare: Double = 0, customIDShare: Double = 0.6, advertisingIDShare: Double = 0.5, optInShare: Double = 0.8) {
             self.androidShare = androidShare
             self.customIDShare = customIDShare
