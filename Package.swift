@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "pushengine", targets: ["pushengine"]),
         .library(name: "HTTP2Transport", targets: ["HTTP2Transport"]),
+        .library(name: "PushCrypto", targets: ["PushCrypto"]),
         .library(name: "PushModel", targets: ["PushModel"]),
         .library(name: "PushIndex", targets: ["PushIndex"]),
         .library(name: "EventLog", targets: ["EventLog"]),
@@ -26,7 +27,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        // Layer 0: C. Only HTTP2Transport imports these.
+        // Layer 0: C. Only layer 1 imports these: HTTP2Transport (nghttp2, OpenSSL TLS) and
+        // PushCrypto (OpenSSL crypto). Everything above layer 1 is pure Swift.
         .systemLibrary(
             name: "CNGHTTP2",
             pkgConfig: "libnghttp2",
@@ -53,14 +55,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "PushCrypto",
+            dependencies: ["COpenSSL", "CPushShims"],
+            swiftSettings: strict
+        ),
         .target(name: "PushModel", swiftSettings: strict),
 
         // Layer 2.
         .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
         .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
 
-        // Gateways uses HTTP2Transport only for its public Crypto and request/header-block types.
-        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushModel"], swiftSettings: strict),
+        // Gateways uses HTTP2Transport only for its public request/header-block types.
+        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushModel"], swiftSettings: strict),
 
         // Layer 3.
         .target(
@@ -75,7 +82,7 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushModel",
+                "HTTP2Transport", "PushCrypto", "PushModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -85,7 +92,7 @@ let package = Package(
         .target(
             name: "PushEngine",
             dependencies: [
-                "Delivery", "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
+                "Delivery", "Gateways", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -96,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
+                "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -104,19 +111,23 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync"], swiftSettings: strict),
+        // Helpers shared by more than one test target; not a product.
+        .target(name: "PushTestSupport", dependencies: ["HTTP2Transport", "PushSync"], swiftSettings: strict),
+
+        .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync", "PushTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PushCryptoTests", dependencies: ["PushCrypto", "HTTP2Transport", "PushTestSupport"], swiftSettings: strict),
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
         .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
-        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushCrypto", "PushModel"], swiftSettings: strict),
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "EventLog"],
+            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushModel", "PushSync"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushModel", "PushSync", "PushTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -2,6 +2,7 @@ import Delivery
 import Foundation
 import Gateways
 import HTTP2Transport
+import PushCrypto
 import MockGateway
 import PushIndex
 import PushModel

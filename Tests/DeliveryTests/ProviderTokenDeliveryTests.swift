@@ -1,6 +1,7 @@
 import Delivery
 import Gateways
 import HTTP2Transport
+import PushCrypto
 import MockGateway
 import PushModel
 import Testing

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import HTTP2Transport
+import PushTestSupport
 
 let clientPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 let emptySettings: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0, 0]

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import HTTP2Transport
+import PushTestSupport
 
 /// Our client and server against nghttp2's own tools (nghttpd, nghttp, h2load), started by the
 /// test on a free loopback port.

@@ -1,22 +1,8 @@
 import Testing
 import Synchronization
 @testable import HTTP2Transport
+import PushTestSupport
 import PushSync
-
-/// A handler that echoes the request back: status 200, `x-path`, the body reversed.
-struct EchoHandler: HTTP2ServerHandler {
-    func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
-        if request.path == "/throw" { throw TestFailure.boom }
-        if request.path == "/goaway" { return .init(status: 200, directive: .goAway) }
-        return HTTP2ServerResponse(
-            status: request.path == "/missing" ? 404 : 200,
-            headers: [HTTP2HeaderField("x-path", request.path), HTTP2HeaderField("x-method", request.method),
-                      HTTP2HeaderField("x-header-count", String(request.headers.count))],
-            body: Array(request.body.reversed()))
-    }
-}
-
-enum TestFailure: Error { case boom }
 
 /// Moves bytes between a client core and a server core until both are quiet.
 func pump(_ client: HTTP2ClientCore, _ server: HTTP2ServerCore, maxRounds: Int = 1000) throws {
