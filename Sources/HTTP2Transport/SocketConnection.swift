@@ -21,7 +21,7 @@ final class ReadScratch {
 class SocketConnection: LoopHandler {
     let loop: EventLoop
     @exclusivity(unchecked) var fd: Int32 = -1
-    let out = ByteBuffer(capacity: 64 * 1024)
+    let out = ByteQueue(capacity: 64 * 1024)
     @exclusivity(unchecked) private var interest: UInt32 = 0
     @exclusivity(unchecked) private(set) var isClosed = false
     @exclusivity(unchecked) var readingPaused = false

@@ -6,8 +6,8 @@ import PushSync
 
 /// Moves bytes between a client core and a server core until both are quiet.
 func pump(_ client: HTTP2ClientCore, _ server: HTTP2ServerCore, maxRounds: Int = 1000) throws {
-    let c2s = ByteBuffer()
-    let s2c = ByteBuffer()
+    let c2s = ByteQueue()
+    let s2c = ByteQueue()
     for _ in 0..<maxRounds {
         try client.produce(into: c2s)
         try server.produce(into: s2c)
@@ -169,7 +169,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
         let (client, server) = try makePair()
         client.enqueue((0..<50).map { HTTP2Request(path: "/x", tag: UInt64($0)) }, now: 0)
         // Send the requests but never deliver the responses.
-        let c2s = ByteBuffer()
+        let c2s = ByteQueue()
         try client.produce(into: c2s)
         try server.ingest(c2s.readable)
         client.fail(.connectionLost(reason: "test"))
@@ -182,7 +182,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
     @Test func streamsPastTheirDeadlineTimeOut() throws {
         let (client, server) = try makePair()
         client.enqueue(HTTP2Request(path: "/x", timeout: .milliseconds(5), tag: 5))
-        let c2s = ByteBuffer()
+        let c2s = ByteQueue()
         try client.produce(into: c2s)  // sent, never answered
         _ = server
         #expect(client.tick(now: monotonicNanoseconds() + 10_000_000_000, pingInterval: 0, pingTimeout: 0))
