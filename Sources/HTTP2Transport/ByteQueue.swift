@@ -1,6 +1,6 @@
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
-// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+// the runtime's dynamic exclusivity checks buy nothing (their cost: PERFORMANCE.md, mock gateway).
 
 /// A growable FIFO byte queue with a read cursor, for the I/O paths (socket → TLS → nghttp2 and
 /// back): bytes are appended (or reserved and committed) at the end and consumed from the front.

@@ -3,7 +3,7 @@ internal import CPushShims
 
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
-// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+// the runtime's dynamic exclusivity checks buy nothing (their cost: PERFORMANCE.md, mock gateway).
 
 /// HTTP/2 frame types this module reacts to (values from RFC 9113).
 enum FrameType: UInt8 {
