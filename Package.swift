@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushCrypto", "PushModel",
+                "HTTP2Transport", "PushCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -94,7 +94,6 @@ let package = Package(
             dependencies: [
                 "Delivery", "Gateways", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
@@ -103,31 +102,42 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
+                "Gateways", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
 
-        // Helpers shared by more than one test target; not a product.
-        .target(name: "PushTestSupport", dependencies: ["HTTP2Transport", "PushSync"], swiftSettings: strict),
+        // Helpers shared by more than one test target (certificates, processes, temporary paths,
+        // loopback handlers, delivery test data); not a product.
+        .target(
+            name: "PushTestSupport",
+            dependencies: ["Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushModel", "PushSync"],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync", "PushTestSupport"], swiftSettings: strict),
         .testTarget(name: "PushCryptoTests", dependencies: ["PushCrypto", "HTTP2Transport", "PushTestSupport"], swiftSettings: strict),
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
-        .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel", "PushSync"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
         .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushCrypto", "PushModel"], swiftSettings: strict),
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog"],
+            dependencies: ["Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushModel",
+                           "PushTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushModel", "PushSync", "PushTestSupport"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushSync", "PushTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PushEngineTests",
+            dependencies: ["PushEngine", "Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex",
+                           "PushModel", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ]

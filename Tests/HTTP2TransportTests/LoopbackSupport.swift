@@ -4,6 +4,7 @@ import Dispatch
 import PushSync
 #if canImport(Glibc)
 import Glibc
+import PushTestSupport
 #endif
 
 /// Counts the most streams a server ever had open at once, and answers like `EchoHandler`.
@@ -24,12 +25,12 @@ final class ConcurrencyProbe: HTTP2ServerHandler {
 }
 
 func serverTLS() throws -> TLSServerConfiguration {
-    let d = try TestCerts.directory()
+    let d = try TestCertificates.directory()
     return TLSServerConfiguration(certificateFile: d + "/server.pem", privateKeyFile: d + "/server.key")
 }
 
 func clientTLS(ca: String = "ca.pem") throws -> TLSClientConfiguration {
-    TLSClientConfiguration(caFile: try TestCerts.directory() + "/" + ca)
+    TLSClientConfiguration(caFile: try TestCertificates.directory() + "/" + ca)
 }
 
 /// Picks a free loopback port by binding port 0 and releasing it.

@@ -22,7 +22,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
     var clientTLS: TLSSession?
     var serverTLS: TLSSession?
     if tls {
-        let certs = try TestCerts.directory()
+        let certs = try TestCertificates.directory()
         let cctx = try TLSContext(client: TLSClientConfiguration(caFile: certs + "/ca.pem"))
         let sctx = try TLSContext(server: TLSServerConfiguration(certificateFile: certs + "/server.pem", privateKeyFile: certs + "/server.key"))
         clientTLS = try TLSSession(context: cctx, peerHost: "127.0.0.1")
@@ -201,24 +201,6 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
     }
 }
 
-enum TestCerts {
-    /// The certificates made by scripts/gen-test-certs.sh (run by scripts/test.sh).
-    static func directory() throws -> String {
-        if let dir = ProcessEnvironment.value("PUSHENGINE_TEST_CERTS") { return dir }
-        let here = #filePath
-        // Tests/HTTP2TransportTests/X.swift → repo root
-        var parts = here.split(separator: "/").dropLast(3)
-        parts.append(".certs")
-        return "/" + parts.joined(separator: "/")
-    }
-}
-
-enum ProcessEnvironment {
-    static func value(_ name: String) -> String? {
-        guard let p = getenv(name) else { return nil }
-        return String(cString: p)
-    }
-}
 #if canImport(Glibc)
 import Glibc
 #endif
