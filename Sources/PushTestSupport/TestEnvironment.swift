@@ -19,8 +19,24 @@ public enum TestCertificates {
     }
 }
 
-/// External programs run by tests (openssl, the nghttp2 tools, the script above).
+/// External programs run by tests (openssl, the `pushengine` executable, the script above).
 public enum TestProcess {
+    /// The `pushengine` binary `swift build` puts next to the test runner.
+    public static func pushengineBinary() throws -> String {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("pushengine").path }
+        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw MissingBinary(searched: candidates)
+        }
+        return binary
+    }
+
+    /// No `pushengine` binary next to the test runner: build the product first (`swift build`).
+    public struct MissingBinary: Error, CustomStringConvertible {
+        public let searched: [String]
+        public var description: String { "build the pushengine product first (swift build); looked for \(searched)" }
+    }
+
     /// Runs a program to completion; throws when it exits non-zero. Returns its standard output.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String]) throws -> Data {

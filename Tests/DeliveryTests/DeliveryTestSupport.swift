@@ -1,12 +1,10 @@
 import Delivery
-import Foundation
 import Gateways
 import HTTP2Transport
-import PushCrypto
 import MockGateway
+import PushCrypto
 import PushIndex
 import PushModel
-import Synchronization
 import PushTestSupport
 
 /// The mock gateway over TLS on 127.0.0.1 and a sender connected to it.

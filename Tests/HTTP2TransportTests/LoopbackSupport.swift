@@ -2,9 +2,9 @@ import Synchronization
 import Dispatch
 @testable import HTTP2Transport
 import PushSync
+import PushTestSupport
 #if canImport(Glibc)
 import Glibc
-import PushTestSupport
 #endif
 
 /// Counts the most streams a server ever had open at once, and answers like `EchoHandler`.

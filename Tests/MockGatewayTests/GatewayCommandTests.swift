@@ -6,16 +6,10 @@ import Testing
 /// `pushengine gateway` as a process: the binary `swift build` puts next to the test runner.
 @Suite("pushengine gateway (CLI)", .serialized)
 struct GatewayCommandTests {
-    static func binary() throws -> String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("pushengine").path }
-        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build the pushengine product first (swift build)")
-    }
-
     /// Starts `pushengine` with `arguments` and returns it with the port its first line announces.
     static func startGateway(_ arguments: [String]) throws -> (process: Process, output: Pipe, announced: String, port: Int?) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
+        process.executableURL = URL(fileURLWithPath: try TestProcess.pushengineBinary())
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
@@ -91,7 +85,7 @@ struct GatewayCommandTests {
     ])
     func badArguments(_ arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.executableURL = URL(fileURLWithPath: try TestProcess.pushengineBinary())
         process.arguments = arguments
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
