@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
 
         // Gateways uses HTTP2Transport only for its public request/header-block types.
-        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushModel"], swiftSettings: strict),
+        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushModel", "PushSync"], swiftSettings: strict),
 
         // Layer 3.
         .target(
