@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "pushengine", targets: ["pushengine"]),
         .library(name: "HTTP2Transport", targets: ["HTTP2Transport"]),
+        .library(name: "PushCrypto", targets: ["PushCrypto"]),
         .library(name: "PushModel", targets: ["PushModel"]),
         .library(name: "PushIndex", targets: ["PushIndex"]),
         .library(name: "EventLog", targets: ["EventLog"]),
@@ -28,7 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // Layer 0: C. Only HTTP2Transport imports these.
+        // Layer 0: C. Only layer 1 imports these: HTTP2Transport (nghttp2, OpenSSL TLS) and
+        // PushCrypto (OpenSSL crypto). Everything above layer 1 is pure Swift.
         .systemLibrary(
             name: "CNGHTTP2",
             pkgConfig: "libnghttp2",
@@ -55,14 +57,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "PushCrypto",
+            dependencies: ["COpenSSL", "CPushShims"],
+            swiftSettings: strict
+        ),
         .target(name: "PushModel", swiftSettings: strict),
 
         // Layer 2.
         .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
         .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
 
-        // Gateways uses HTTP2Transport only for its public Crypto and request/header-block types.
-        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushModel"], swiftSettings: strict),
+        // Gateways uses HTTP2Transport only for its public request/header-block types.
+        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushModel", "PushSync"], swiftSettings: strict),
 
         // Layer 3.
         .target(
@@ -79,7 +86,7 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushModel",
+                "HTTP2Transport", "PushCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -89,9 +96,8 @@ let package = Package(
         .target(
             name: "PushEngine",
             dependencies: [
-                "Delivery", "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "PushSync",
+                "Delivery", "Gateways", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog", "PushSync",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -101,27 +107,42 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
+                "Gateways", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
 
-        .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync"], swiftSettings: strict),
+        // Helpers shared by more than one test target (certificates, processes, temporary paths,
+        // loopback handlers, delivery test data); not a product.
+        .target(
+            name: "PushTestSupport",
+            dependencies: ["Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushModel", "PushSync"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync", "PushTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PushCryptoTests", dependencies: ["PushCrypto", "HTTP2Transport", "PushTestSupport"], swiftSettings: strict),
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
-        .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel", "PushSync"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
-        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushCrypto", "PushModel"], swiftSettings: strict),
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "EventLog"],
+            dependencies: ["Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushModel",
+                           "PushTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushModel", "PushSync"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushSync", "PushTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PushEngineTests",
+            dependencies: ["PushEngine", "Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex",
+                           "PushModel", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ]

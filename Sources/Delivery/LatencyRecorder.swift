@@ -35,7 +35,7 @@ public struct LatencySummary: Hashable, Sendable {
 }
 
 /// One lane's latencies in nanoseconds: an HdrHistogram (1 µs … 1 h, 2 significant digits,
-/// about 26 KB, allocated on the first answer) plus the exact extremes, so that the summary's
+/// allocated on the first answer) plus the exact extremes, so that the summary's
 /// percentiles can be clamped into [min, max] and stay ordered.
 struct LatencyLane {
     var histogram: Histogram<UInt64>?

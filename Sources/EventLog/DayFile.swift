@@ -20,7 +20,7 @@ final class DayFile {
     var headerByteCount: Int
     /// `YYYY-MM-DDT` of ``day``.
     let datePrefix: UnsafeMutableRawBufferPointer
-    let buffer: ByteBuffer
+    let buffer: LineBuffer
 
     private(set) var fd: Int32?
     /// Bytes written to disk but not yet synced.
@@ -36,7 +36,7 @@ final class DayFile {
         let prefix = EventLineFormatter.datePrefix(of: day)
         datePrefix = .allocate(byteCount: prefix.count, alignment: 1)
         datePrefix.copyBytes(from: prefix)
-        buffer = ByteBuffer(capacity: bufferByteCount + EventLineFormatter.maximumLineByteCount)
+        buffer = LineBuffer(capacity: bufferByteCount + EventLineFormatter.maximumLineByteCount)
     }
 
     deinit {

@@ -19,7 +19,7 @@ enum EventLineFormatter {
 
     /// Appends one line for `record`; `datePrefix` must be that of the record's own day.
     @inline(__always)
-    static func append(_ record: EventRecord, identifier: IdentifierColumn, datePrefix: UnsafeRawBufferPointer, to buffer: ByteBuffer) {
+    static func append(_ record: EventRecord, identifier: IdentifierColumn, datePrefix: UnsafeRawBufferPointer, to buffer: LineBuffer) {
         buffer.reserve(maximumLineByteCount)
         buffer.append(record.user.customID)
         buffer.append(UInt8(ascii: ";"))
@@ -57,7 +57,7 @@ enum EventLineFormatter {
     }
 
     /// Appends one userbase line.
-    static func appendUserbase(customID: LogField, advertisingID: LogField, optIn: Bool, to buffer: ByteBuffer) {
+    static func appendUserbase(customID: LogField, advertisingID: LogField, optIn: Bool, to buffer: LineBuffer) {
         buffer.reserve(maximumLineByteCount)
         buffer.append(customID)
         buffer.append(UInt8(ascii: ";"))
@@ -84,7 +84,7 @@ enum EventLineFormatter {
 
     /// `HH:MM:SS` from a second of the day, through a two-digit table.
     @inline(__always)
-    static func appendClock(secondOfDay: Int, to buffer: ByteBuffer) {
+    static func appendClock(secondOfDay: Int, to buffer: LineBuffer) {
         let hours = secondOfDay / 3600
         let minutes = secondOfDay / 60 % 60
         let seconds = secondOfDay % 60

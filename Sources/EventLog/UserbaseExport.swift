@@ -76,7 +76,7 @@ public enum UserbaseExport {
         // A distinct suffix: the event writer's start-up recovery only adopts `.csv.partial` day files.
         let path = spoolDirectory + "/" + name.description + ".snapshot"
         let fd = try fileSystem.createTruncating(path)
-        let buffer = ByteBuffer(capacity: 1 << 20)
+        let buffer = LineBuffer(capacity: 1 << 20)
         var lines = 0
         var bytes = 0
         do throws(EventLogError) {
@@ -117,7 +117,7 @@ public enum UserbaseExport {
         return UTCDay(unchecked: shifted.floorDivided(by: 86_400) - 1)
     }
 
-    private static func drain(_ buffer: ByteBuffer, fd: Int32, path: String,
+    private static func drain(_ buffer: LineBuffer, fd: Int32, path: String,
                               fileSystem: any SpoolFileSystem) throws(EventLogError) -> Int {
         let total = buffer.pendingCount
         while buffer.pendingCount > 0 {

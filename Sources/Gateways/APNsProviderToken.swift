@@ -1,4 +1,4 @@
-public import HTTP2Transport
+public import PushCrypto
 import Synchronization
 import PushSync
 

@@ -1,4 +1,5 @@
 public import HTTP2Transport
+public import PushCrypto
 public import PushModel
 
 /// A Google service account, from the JSON file the Firebase console hands out.

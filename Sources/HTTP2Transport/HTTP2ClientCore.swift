@@ -5,7 +5,7 @@ import Glibc
 
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
-// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+// the runtime's dynamic exclusivity checks buy nothing (their cost: PERFORMANCE.md, mock gateway).
 
 /// One in-flight request on a client connection. Recycled through a small free list on its
 /// connection, so a steady stream of requests allocates none of these.

@@ -2,7 +2,7 @@ internal import CNGHTTP2
 
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
-// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+// the runtime's dynamic exclusivity checks buy nothing (their cost: PERFORMANCE.md, mock gateway).
 
 /// One request being received, or a response being sent, on a server connection. Recycled
 /// through a small free list, so a steady stream of requests allocates none of these.

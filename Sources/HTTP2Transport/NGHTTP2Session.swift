@@ -3,7 +3,7 @@ internal import CPushShims
 
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
-// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+// the runtime's dynamic exclusivity checks buy nothing (their cost: PERFORMANCE.md, mock gateway).
 
 /// HTTP/2 frame types this module reacts to (values from RFC 9113).
 enum FrameType: UInt8 {
@@ -22,8 +22,8 @@ class NGHTTP2Session {
     @exclusivity(unchecked) private(set) var session: OpaquePointer!
     let tls: TLSSession?
     /// Plaintext staging: decrypted input, and nghttp2 output before encryption.
-    private let plainIn = ByteBuffer(capacity: 32 * 1024)
-    private let plainOut = ByteBuffer(capacity: 32 * 1024)
+    private let plainIn = ByteQueue(capacity: 32 * 1024)
+    private let plainOut = ByteQueue(capacity: 32 * 1024)
     /// Set when the TLS handshake has completed (always true for h2c).
     @exclusivity(unchecked) private(set) var isReady: Bool
     /// Set when the peer closed TLS cleanly.
@@ -85,13 +85,13 @@ class NGHTTP2Session {
     }
 
     /// Moves ciphertext TLS has queued (a handshake failure's alert) to `out`.
-    func drainTLSAlerts(into out: ByteBuffer) {
+    func drainTLSAlerts(into out: ByteQueue) {
         tls?.drainCiphertext(into: out)
     }
 
     /// Appends everything the session wants to send (encrypted when TLS) to `out`.
     /// Stops early once `out` holds `highWater` bytes; call again when the socket drained.
-    func produce(into out: ByteBuffer, highWater: Int = 256 * 1024) throws(HTTP2TransportError) {
+    func produce(into out: ByteQueue, highWater: Int = 256 * 1024) throws(HTTP2TransportError) {
         if let tls {
             if !isReady {
                 _ = try tls.handshake()  // the ClientHello, or the server's flight
@@ -120,7 +120,7 @@ class NGHTTP2Session {
     }
 
     /// Copies nghttp2's pending output into `buffer`, up to about `limit` bytes.
-    private func sendInto(_ buffer: ByteBuffer, limit: Int) -> Int {
+    private func sendInto(_ buffer: ByteQueue, limit: Int) -> Int {
         var total = 0
         while total < limit {
             var data: UnsafePointer<UInt8>?
@@ -260,7 +260,7 @@ class NGHTTP2Session {
 /// either copied into the scratch bytes (per-request values) or point straight into a
 /// prebuilt `HTTP2HeaderBlock` (constant headers, no copy).
 struct HeaderScratch: ~Copyable {
-    private let bytes = ByteBuffer(capacity: 4096)
+    private let bytes = ByteQueue(capacity: 4096)
     private var nva: UnsafeMutablePointer<nghttp2_nv>
     private var capacity = 64
     private(set) var count = 0

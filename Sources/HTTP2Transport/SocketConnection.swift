@@ -4,7 +4,7 @@ import Glibc
 
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
-// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+// the runtime's dynamic exclusivity checks buy nothing (their cost: PERFORMANCE.md, mock gateway).
 
 /// Per-thread read scratch: every connection on a loop reads into the same 256 KiB buffer,
 /// since a read is fully consumed before the next one.
@@ -21,7 +21,7 @@ final class ReadScratch {
 class SocketConnection: LoopHandler {
     let loop: EventLoop
     @exclusivity(unchecked) var fd: Int32 = -1
-    let out = ByteBuffer(capacity: 64 * 1024)
+    let out = ByteQueue(capacity: 64 * 1024)
     @exclusivity(unchecked) private var interest: UInt32 = 0
     @exclusivity(unchecked) private(set) var isClosed = false
     @exclusivity(unchecked) var readingPaused = false

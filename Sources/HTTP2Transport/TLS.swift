@@ -217,7 +217,7 @@ final class TLSSession {
     }
 
     /// Decrypts everything available into `out`; returns the number of plaintext bytes.
-    func readPlaintext(into out: ByteBuffer) throws(HTTP2TransportError) -> Int {
+    func readPlaintext(into out: ByteQueue) throws(HTTP2TransportError) -> Int {
         var total = 0
         while true {
             let p = out.reserve(16 * 1024)
@@ -256,7 +256,7 @@ final class TLSSession {
     }
 
     /// Moves pending ciphertext into `out`.
-    func drainCiphertext(into out: ByteBuffer) {
+    func drainCiphertext(into out: ByteQueue) {
         while true {
             let pending = CPushShims_BIO_ctrl_pending(wbio)
             if pending == 0 { return }

@@ -1,4 +1,5 @@
 import HTTP2Transport
+import PushCrypto
 import Synchronization
 
 /// An FCM HTTP v1 error: HTTP status, Google's canonical `status`, and the FCM `errorCode`.

@@ -1,4 +1,4 @@
-public import HTTP2Transport
+public import PushCrypto
 
 /// How a `MockGateway` answers.
 public struct MockGatewayConfiguration: Sendable {

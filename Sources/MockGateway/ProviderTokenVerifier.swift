@@ -1,4 +1,4 @@
-public import HTTP2Transport
+public import PushCrypto
 import Synchronization
 
 /// A key the gateway trusts for APNs provider tokens: the `kid` it is named by and its team.

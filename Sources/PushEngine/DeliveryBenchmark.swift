@@ -3,6 +3,7 @@ import EventLog
 import Dispatch
 public import Gateways
 import HTTP2Transport
+import PushCrypto
 import Logging
 public import PushIndex
 public import PushModel

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateways
 import HTTP2Transport
+import PushCrypto
 import MockGateway
 import PushEngine
 import PushModel
@@ -57,7 +58,8 @@ struct FanOutBench {
                 let directory = try temporaryDirectory()
                 generatedCertificates = directory
                 do {
-                    tls = try SelfSignedCertificate.generate().write(toDirectory: directory)
+                    let files = try SelfSignedCertificate.generate().write(toDirectory: directory)
+                    tls = TLSServerConfiguration(certificateFile: files.certificateFile, privateKeyFile: files.privateKeyFile)
                 } catch {
                     throw ValidationError("cannot generate a certificate for the embedded gateway: \(error)")
                 }

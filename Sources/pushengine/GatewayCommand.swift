@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import HTTP2Transport
+import PushCrypto
 import Logging
 import MockGateway
 #if canImport(Glibc)

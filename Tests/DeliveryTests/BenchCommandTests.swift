@@ -1,18 +1,13 @@
 import Foundation
 import PushIndex
 import PushModel
+import PushTestSupport
 import Testing
 
 /// `pushengine bench` (sending mode) as a process: the binary `swift build` puts next to the
 /// test runner, with the embedded gateway over h2c and a small campaign.
 @Suite("pushengine bench (CLI)", .serialized)
 struct BenchCommandTests {
-    static func binary() throws -> String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("pushengine").path }
-        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build the pushengine product first (swift build)")
-    }
-
     /// What one `pushengine bench` process printed.
     struct Run {
         var status: Int32
@@ -25,7 +20,7 @@ struct BenchCommandTests {
     /// Runs `pushengine bench …` with stdout and stderr on pipes (not terminals).
     static func run(_ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
+        process.executableURL = URL(fileURLWithPath: try TestProcess.pushengineBinary())
         process.arguments = ["bench"] + arguments
         let output = Pipe()
         // stderr goes to a file, so neither stream can fill a pipe and block the child.

@@ -1,64 +1,11 @@
 import Delivery
-import Foundation
 import Gateways
 import HTTP2Transport
 import MockGateway
-import PushEngine
+import PushCrypto
 import PushIndex
 import PushModel
-import Synchronization
-
-/// One clock for the engine (wall clock) and the mock gateway (token ages), moved by hand.
-final class SharedTestClock: Sendable {
-    private let now = Mutex<Int64>(1_800_000_000_000)
-    var milliseconds: Int64 { now.withLock { $0 } }
-    func advance(minutes: Int64) { now.withLock { $0 += minutes * 60_000 } }
-    var wall: WallClock { WallClock { [self] in milliseconds } }
-    var gateway: GatewayClock { GatewayClock { [self] in milliseconds } }
-}
-
-enum TestData {
-    static let keyID = "KEY1234567"
-    static let teamID = "TEAM123456"
-    static let signingKey: P256PrivateKey = { try! P256PrivateKey.generate() }()
-    static let epoch = Timestamp(millisecondsSince1970: 1_700_000_000_000)
-
-    /// A 32-byte APNs token in lower-case hex, distinct per `i`.
-    static func tokenHex(_ i: Int) -> String {
-        let h = String(i, radix: 16)
-        return "fe" + String(repeating: "0", count: 62 - h.count) + h
-    }
-
-    static func token(_ i: Int) -> DeviceToken { try! DeviceToken(apnsHex: tokenHex(i)) }
-
-    static func installationID(_ i: Int) -> InstallationID { try! InstallationID("inst-\(i)") }
-
-    static func installation(_ i: Int, optIn: Bool = true, customID: String? = nil, registeredAt: Timestamp = epoch,
-                             platform: Platform = .iOS) -> Installation {
-        Installation(id: installationID(i), platform: platform, token: platform == .iOS ? token(i) : try! DeviceToken(fcm: "fcm-\(i)"),
-                     customID: customID.map { try! CustomID($0) }, pushOptIn: optIn,
-                     createdAt: epoch, lastSeenAt: registeredAt, tokenRegisteredAt: registeredAt)
-    }
-
-    static func index(_ count: Int) -> ShardedIndex {
-        let index = ShardedIndex(configuration: ShardedIndex.Configuration(rowShards: 8, keyShards: 8, expectedInstallations: count))
-        for i in 0..<count { _ = try! index.upsert(installation(i)) }
-        return index
-    }
-
-    static func certificates() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let directory = ProcessInfo.processInfo.environment["PUSHENGINE_TEST_CERTS"] ?? root.appendingPathComponent(".certs").path
-        if !FileManager.default.fileExists(atPath: directory + "/ca.pem") {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [root.appendingPathComponent("scripts/gen-test-certs.sh").path, directory]
-            try p.run()
-            p.waitUntilExit()
-        }
-        return directory
-    }
-}
+import PushTestSupport
 
 /// The mock gateway over TLS on 127.0.0.1 and a sender connected to it.
 final class Harness {
@@ -75,7 +22,7 @@ final class Harness {
          mode: MockGatewayConfiguration.Mode = .validating, lostRequestMargin: Duration = .seconds(10),
          recorder: GatewayRecorder? = nil) throws {
         self.clock = clock
-        let certificates = try TestData.certificates()
+        let certificates = try TestCertificates.directory()
         var keys: [ProviderVerificationKey] = []
         if authenticate {
             keys = [ProviderVerificationKey(keyID: TestData.keyID, teamID: TestData.teamID, publicKey: try verificationKey.publicKey())]
@@ -130,41 +77,5 @@ final class Harness {
         workers.shutdown()
         server.shutdown(gracePeriod: .seconds(1))
         group.shutdown()
-    }
-}
-
-/// The mock's records as (token, apns-id, payload), parsed from its JSON lines.
-func recordedRequests(_ recorder: GatewayRecorder) -> [(token: String, messageID: String, payload: String)] {
-    recorder.lines().compactMap { line in
-        guard let json = try? JSONValue.parse(Array(line.utf8)), let token = json["token"]?.stringValue else { return nil }
-        return (token, json["apns_id"]?.stringValue ?? "", json["payload"]?.stringValue ?? "")
-    }
-}
-
-extension SendRun {
-    /// Waits for the end, at most `limit`: a send that hangs then fails the test's assertions
-    /// instead of hanging the run. Returns the progress at that point.
-    func finished(within limit: Duration) async -> DeliveryProgress {
-        await withTaskGroup(of: DeliveryProgress?.self) { group in
-            group.addTask { try? await self.finished() }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? self.progress
-        }
-    }
-}
-
-/// Shuts an engine down when a test leaves its scope, also by a thrown error: `defer` cannot
-/// await, so the shutdown runs in a task of its own and ``later()`` returns at once.
-struct EngineStopper {
-    let engine: PushEngine
-    init(_ engine: PushEngine) { self.engine = engine }
-    func later() {
-        let engine = self.engine
-        Task { await engine.shutdown(timeout: .seconds(5)) }
     }
 }

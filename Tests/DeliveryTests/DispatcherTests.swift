@@ -4,6 +4,7 @@ import Gateways
 import MockGateway
 import PushIndex
 import PushModel
+import PushTestSupport
 import Testing
 
 @Suite(.serialized) struct DispatcherTests {

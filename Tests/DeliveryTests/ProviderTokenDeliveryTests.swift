@@ -1,8 +1,10 @@
 import Delivery
 import Gateways
 import HTTP2Transport
+import PushCrypto
 import MockGateway
 import PushModel
+import PushTestSupport
 import Testing
 
 /// Provider tokens against the validating gateway, on one clock moved by hand.

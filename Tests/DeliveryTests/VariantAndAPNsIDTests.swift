@@ -4,6 +4,7 @@ import HTTP2Transport
 import MockGateway
 import PushIndex
 import PushModel
+import PushTestSupport
 import Testing
 
 /// Per-language message variants and per-request `apns-id`, against the mock over TLS.

@@ -62,7 +62,7 @@ import Testing
             ("CUSTOM_USER_ID3", "ADVERTISING_ID3", false), ("CUSTOM_USER_ID4", "ADVERTISING_ID4", true),
             ("CUSTOM_USER_ID5", "ADVERTISING_ID5", false), (.empty, "ADVERTISING_ID6", false),
         ]
-        let buffer = ByteBuffer(capacity: 16)
+        let buffer = LineBuffer(capacity: 16)
         for (customID, advertisingID, optIn) in rows {
             EventLineFormatter.appendUserbase(customID: customID, advertisingID: advertisingID, optIn: optIn, to: buffer)
         }

@@ -128,7 +128,7 @@ enum Reference {
 
 /// Formats records the way a day file does (one day's prefix).
 func formatted(_ records: [EventRecord], identifier: IdentifierColumn = .installationID) -> String {
-    let buffer = ByteBuffer(capacity: 64)
+    let buffer = LineBuffer(capacity: 64)
     for record in records {
         let prefix = EventLineFormatter.datePrefix(of: record.time.day)
         prefix.withUnsafeBytes { EventLineFormatter.append(record, identifier: identifier, datePrefix: $0, to: buffer) }

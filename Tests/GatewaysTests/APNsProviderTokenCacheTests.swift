@@ -1,4 +1,5 @@
 import HTTP2Transport
+import PushCrypto
 import Synchronization
 import Testing
 @testable import Gateways

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP2Transport
+import PushCrypto
 import PushModel
 import Testing
 @testable import Gateways

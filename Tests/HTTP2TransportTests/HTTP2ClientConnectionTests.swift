@@ -1,6 +1,7 @@
 import Testing
 import Synchronization
 @testable import HTTP2Transport
+import PushTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import HTTP2Transport
+import PushTestSupport
 
 let clientPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 let emptySettings: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0, 0]
@@ -60,7 +61,7 @@ func oneRequest(port: Int, tls: TLSClientConfiguration? = nil) throws -> Int? {
         let core = HTTP2ClientCore(tls: nil, authority: "x", maxConcurrentStreams: 100,
                                    defaultTimeout: .seconds(60), responseHeaderNames: nil, now: monotonicNanoseconds())
         let raw = try RawClient(port: server.port)
-        let out = ByteBuffer()
+        let out = ByteQueue()
         try core.produce(into: out)            // preface + SETTINGS
         raw.send(Array(out.readable)); out.clear()
         // Let the server's SETTINGS arrive so the core opens many streams: feed them to it.

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import HTTP2Transport
+import PushTestSupport
 
 /// Our client and server against nghttp2's own tools (nghttpd, nghttp, h2load), started by the
 /// test on a free loopback port.
@@ -13,7 +14,7 @@ import Foundation
         let body = Array("{\"hello\":\"nghttpd\"}".utf8)
         try Data(body).write(to: docroot.appendingPathComponent("probe.json"))
         let port = try freePort()
-        let certs = try TestCerts.directory()
+        let certs = try TestCertificates.directory()
         var args = ["-d", docroot.path, "--address=127.0.0.1"]
         if tls { args += [String(port), certs + "/server.key", certs + "/server.pem"] } else { args += ["--no-tls", String(port)] }
         let nghttpd = try ExternalTool.start("nghttpd", args)
@@ -48,7 +49,7 @@ import Foundation
         try FileManager.default.createDirectory(at: docroot, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: docroot) }
         try Data("ok".utf8).write(to: docroot.appendingPathComponent("probe"))
-        let certs = try TestCerts.directory()
+        let certs = try TestCertificates.directory()
         let port = try freePort()
         let nghttpd = try ExternalTool.start("nghttpd", ["-V", "-d", docroot.path, "--address=127.0.0.1", String(port),
                                                          certs + "/server.key", certs + "/server.pem"])
@@ -82,7 +83,7 @@ import Foundation
         let loop = EventLoop()
         defer { loop.shutdown() }
         var tls = try clientTLS()
-        tls.certificateFile = try TestCerts.directory() + "/client.pem"
+        tls.certificateFile = try TestCertificates.directory() + "/client.pem"
         #expect(throws: HTTP2TransportError.self) {
             _ = try HTTP2ClientConnection(configuration: .init(host: "127.0.0.1", port: 1, tls: tls),
                                           loop: loop, onCompletions: { _ in })

@@ -2,37 +2,10 @@ import Synchronization
 import Dispatch
 @testable import HTTP2Transport
 import PushSync
+import PushTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Collects completions from loop threads; lets a test wait (bounded) for a count.
-final class CompletionCollector: Sendable {
-    private let items = Locked<[HTTP2Completion]>([])
-    private let closes = Locked<[HTTP2TransportError?]>([])
-
-    var handler: HTTP2CompletionHandler { { batch in self.items.withLock { $0.append(contentsOf: batch) } } }
-    var onClose: @Sendable (HTTP2ClientConnection, HTTP2TransportError?) -> Void {
-        { _, e in self.closes.withLock { $0.append(e) } }
-    }
-
-    var completions: [HTTP2Completion] { items.withLock { $0 } }
-    var closeErrors: [HTTP2TransportError?] { closes.withLock { $0 } }
-
-    /// Waits until `count` completions arrived or `limit` passed (a safety bound, not a
-    /// timing assertion: the caller checks the count afterwards).
-    @discardableResult
-    func wait(for count: Int, limit: Duration = .seconds(30)) -> [HTTP2Completion] {
-        let end = monotonicNanoseconds() + limit.wholeNanoseconds
-        while items.withLock({ $0.count }) < count && monotonicNanoseconds() < end { usleep(1000) }
-        return completions
-    }
-
-    func waitForClose(limit: Duration = .seconds(30)) {
-        let end = monotonicNanoseconds() + limit.wholeNanoseconds
-        while closes.withLock({ $0.isEmpty }) && monotonicNanoseconds() < end { usleep(1000) }
-    }
-}
 
 /// Counts the most streams a server ever had open at once, and answers like `EchoHandler`.
 final class ConcurrencyProbe: HTTP2ServerHandler {
@@ -52,12 +25,12 @@ final class ConcurrencyProbe: HTTP2ServerHandler {
 }
 
 func serverTLS() throws -> TLSServerConfiguration {
-    let d = try TestCerts.directory()
+    let d = try TestCertificates.directory()
     return TLSServerConfiguration(certificateFile: d + "/server.pem", privateKeyFile: d + "/server.key")
 }
 
 func clientTLS(ca: String = "ca.pem") throws -> TLSClientConfiguration {
-    TLSClientConfiguration(caFile: try TestCerts.directory() + "/" + ca)
+    TLSClientConfiguration(caFile: try TestCertificates.directory() + "/" + ca)
 }
 
 /// Picks a free loopback port by binding port 0 and releasing it.

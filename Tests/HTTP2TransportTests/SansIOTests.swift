@@ -1,27 +1,13 @@
 import Testing
 import Synchronization
 @testable import HTTP2Transport
+import PushTestSupport
 import PushSync
-
-/// A handler that echoes the request back: status 200, `x-path`, the body reversed.
-struct EchoHandler: HTTP2ServerHandler {
-    func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
-        if request.path == "/throw" { throw TestFailure.boom }
-        if request.path == "/goaway" { return .init(status: 200, directive: .goAway) }
-        return HTTP2ServerResponse(
-            status: request.path == "/missing" ? 404 : 200,
-            headers: [HTTP2HeaderField("x-path", request.path), HTTP2HeaderField("x-method", request.method),
-                      HTTP2HeaderField("x-header-count", String(request.headers.count))],
-            body: Array(request.body.reversed()))
-    }
-}
-
-enum TestFailure: Error { case boom }
 
 /// Moves bytes between a client core and a server core until both are quiet.
 func pump(_ client: HTTP2ClientCore, _ server: HTTP2ServerCore, maxRounds: Int = 1000) throws {
-    let c2s = ByteBuffer()
-    let s2c = ByteBuffer()
+    let c2s = ByteQueue()
+    let s2c = ByteQueue()
     for _ in 0..<maxRounds {
         try client.produce(into: c2s)
         try server.produce(into: s2c)
@@ -36,7 +22,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
     var clientTLS: TLSSession?
     var serverTLS: TLSSession?
     if tls {
-        let certs = try TestCerts.directory()
+        let certs = try TestCertificates.directory()
         let cctx = try TLSContext(client: TLSClientConfiguration(caFile: certs + "/ca.pem"))
         let sctx = try TLSContext(server: TLSServerConfiguration(certificateFile: certs + "/server.pem", privateKeyFile: certs + "/server.key"))
         clientTLS = try TLSSession(context: cctx, peerHost: "127.0.0.1")
@@ -183,7 +169,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
         let (client, server) = try makePair()
         client.enqueue((0..<50).map { HTTP2Request(path: "/x", tag: UInt64($0)) }, now: 0)
         // Send the requests but never deliver the responses.
-        let c2s = ByteBuffer()
+        let c2s = ByteQueue()
         try client.produce(into: c2s)
         try server.ingest(c2s.readable)
         client.fail(.connectionLost(reason: "test"))
@@ -196,7 +182,7 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
     @Test func streamsPastTheirDeadlineTimeOut() throws {
         let (client, server) = try makePair()
         client.enqueue(HTTP2Request(path: "/x", timeout: .milliseconds(5), tag: 5))
-        let c2s = ByteBuffer()
+        let c2s = ByteQueue()
         try client.produce(into: c2s)  // sent, never answered
         _ = server
         #expect(client.tick(now: monotonicNanoseconds() + 10_000_000_000, pingInterval: 0, pingTimeout: 0))
@@ -215,24 +201,6 @@ func makePair(tls: Bool = false, maxStreams: UInt32 = 100, handler: any HTTP2Ser
     }
 }
 
-enum TestCerts {
-    /// The certificates made by scripts/gen-test-certs.sh (run by scripts/test.sh).
-    static func directory() throws -> String {
-        if let dir = ProcessEnvironment.value("PUSHENGINE_TEST_CERTS") { return dir }
-        let here = #filePath
-        // Tests/HTTP2TransportTests/X.swift → repo root
-        var parts = here.split(separator: "/").dropLast(3)
-        parts.append(".certs")
-        return "/" + parts.joined(separator: "/")
-    }
-}
-
-enum ProcessEnvironment {
-    static func value(_ name: String) -> String? {
-        guard let p = getenv(name) else { return nil }
-        return String(cString: p)
-    }
-}
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP2Transport
+import PushTestSupport
 import Testing
 @testable import MockGateway
 
@@ -7,7 +8,7 @@ import Testing
 @Suite("Command-line HTTP/2 clients (nghttp, h2load)", .serialized)
 struct CommandLineClientTests {
     static func start(_ configuration: MockGatewayConfiguration, tls: Bool) throws -> MockGatewayServer {
-        let certificates = try Fixtures.certificatesDirectory()
+        let certificates = try TestCertificates.directory()
         return try MockGatewayServer(
             configuration: configuration, port: 0,
             tls: tls ? TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key") : nil,
@@ -16,7 +17,7 @@ struct CommandLineClientTests {
     }
 
     static func payloadFile() throws -> String {
-        let path = Fixtures.temporaryPath("payload.json")
+        let path = TestPaths.temporary("payload.json")
         try Data(Fixtures.payload).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -27,12 +28,12 @@ struct CommandLineClientTests {
         defer { server.shutdown(gracePeriod: .seconds(2)) }
         let payload = try Self.payloadFile()
         let base = "https://127.0.0.1:\(server.port)/3/device/"
-        let ok = String(decoding: try Fixtures.run("/usr/bin/nghttp", [
+        let ok = String(decoding: try TestProcess.run("/usr/bin/nghttp", [
             "-v", "-t", "10", "-d", payload, "-H", ":method: POST", "-H", "apns-topic: \(Fixtures.topic)", base + Fixtures.token,
         ]), as: UTF8.self)
         #expect(ok.contains(":status: 200"))
         #expect(ok.contains("apns-id: "))
-        let rejected = String(decoding: try Fixtures.run("/usr/bin/nghttp", [
+        let rejected = String(decoding: try TestProcess.run("/usr/bin/nghttp", [
             "-t", "10", "-d", payload, "-H", ":method: POST", "-H", "apns-topic: \(Fixtures.topic)", base + "abc",
         ]), as: UTF8.self)
         #expect(rejected.contains(#"{"reason":"BadDeviceToken"}"#))
@@ -44,7 +45,7 @@ struct CommandLineClientTests {
         let server = try Self.start(MockGatewayConfiguration(requiresAuthentication: false), tls: tls)
         defer { server.shutdown(gracePeriod: .seconds(2)) }
         let scheme = tls ? "https" : "http"
-        let output = String(decoding: try Fixtures.run("/usr/bin/h2load", [
+        let output = String(decoding: try TestProcess.run("/usr/bin/h2load", [
             "-n", "2000", "-c", "2", "-m", "20", "-T", "30s", "-N", "30s", "-d", try Self.payloadFile(),
             "-H", "apns-topic: \(Fixtures.topic)", "\(scheme)://127.0.0.1:\(server.port)/3/device/\(Fixtures.token)",
         ]), as: UTF8.self)

@@ -1,4 +1,5 @@
 import HTTP2Transport
+import PushCrypto
 import Testing
 @testable import MockGateway
 

@@ -1,20 +1,15 @@
 import Foundation
+import PushTestSupport
 import Testing
 @testable import MockGateway
 
 /// `pushengine gateway` as a process: the binary `swift build` puts next to the test runner.
 @Suite("pushengine gateway (CLI)", .serialized)
 struct GatewayCommandTests {
-    static func binary() throws -> String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("pushengine").path }
-        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "build the pushengine product first (swift build)")
-    }
-
     /// Starts `pushengine` with `arguments` and returns it with the port its first line announces.
     static func startGateway(_ arguments: [String]) throws -> (process: Process, output: Pipe, announced: String, port: Int?) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
+        process.executableURL = URL(fileURLWithPath: try TestProcess.pushengineBinary())
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
@@ -33,8 +28,8 @@ struct GatewayCommandTests {
 
     @Test("prints listening on HOST:PORT, serves, and on SIGTERM prints statistics and exits 0")
     func lifecycle() throws {
-        let certificates = try Fixtures.certificatesDirectory()
-        let record = Fixtures.temporaryPath("cli-record.jsonl")
+        let certificates = try TestCertificates.directory()
+        let record = TestPaths.temporary("cli-record.jsonl")
         let (process, output, announced, announcedPort) = try Self.startGateway([
             "gateway", "--port", "0", "--threads", "1", "--no-auth", "--record", record,
             "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
@@ -42,9 +37,9 @@ struct GatewayCommandTests {
         defer { if process.isRunning { process.terminate() } }
         #expect(announced.hasPrefix("listening on 127.0.0.1:"))
         let port = try #require(announcedPort)
-        let payload = Fixtures.temporaryPath("cli-payload.json")
+        let payload = TestPaths.temporary("cli-payload.json")
         try Data(Fixtures.payload).write(to: URL(fileURLWithPath: payload))
-        let answer = String(decoding: try Fixtures.run("/usr/bin/nghttp", [
+        let answer = String(decoding: try TestProcess.run("/usr/bin/nghttp", [
             "-v", "-t", "10", "-d", payload, "-H", ":method: POST", "-H", "apns-topic: \(Fixtures.topic)",
             "https://127.0.0.1:\(port)/3/device/\(Fixtures.token)",
         ]), as: UTF8.self)
@@ -62,22 +57,22 @@ struct GatewayCommandTests {
 
     @Test("--client-ca: a client with a certificate from that CA is served, one without is refused")
     func clientCertificateRequired() throws {
-        let certificates = try Fixtures.certificatesDirectory()
+        let certificates = try TestCertificates.directory()
         let (process, _, _, announcedPort) = try Self.startGateway([
             "gateway", "--port", "0", "--threads", "1", "--no-auth", "--client-ca", certificates + "/ca.pem",
             "--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key",
         ])
         defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
         let port = try #require(announcedPort)
-        let payload = Fixtures.temporaryPath("cli-ca-payload.json")
+        let payload = TestPaths.temporary("cli-ca-payload.json")
         try Data(Fixtures.payload).write(to: URL(fileURLWithPath: payload))
         let url = "https://127.0.0.1:\(port)/3/device/\(Fixtures.token)"
         let common = ["-v", "-t", "10", "-d", payload, "-H", ":method: POST", "-H", "apns-topic: \(Fixtures.topic)"]
-        let withCertificate = String(decoding: try Fixtures.run("/usr/bin/nghttp", common + [
+        let withCertificate = String(decoding: try TestProcess.run("/usr/bin/nghttp", common + [
             "--cert=\(certificates)/client.pem", "--key=\(certificates)/client.key", url,
         ]), as: UTF8.self)
         #expect(withCertificate.contains(":status: 200"))
-        let without = String(decoding: (try? Fixtures.run("/usr/bin/nghttp", common + [url])) ?? Data(), as: UTF8.self)
+        let without = String(decoding: (try? TestProcess.run("/usr/bin/nghttp", common + [url])) ?? Data(), as: UTF8.self)
         #expect(!without.contains(":status: 200"))
     }
 
@@ -90,7 +85,7 @@ struct GatewayCommandTests {
     ])
     func badArguments(_ arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.executableURL = URL(fileURLWithPath: try TestProcess.pushengineBinary())
         process.arguments = arguments
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP2Transport
+import PushTestSupport
 import Testing
 @testable import MockGateway
 
@@ -38,7 +39,7 @@ struct GatewayRecorderTests {
 
     @Test("a file recorder writes newline-terminated lines on flush and close")
     func writesFile() throws {
-        let path = Fixtures.temporaryPath("record.jsonl")
+        let path = TestPaths.temporary("record.jsonl")
         let recorder = try GatewayRecorder(path: path)
         let gateway = Fixtures.noAuthGateway(recorder: recorder)
         for _ in 0..<3 { _ = gateway.handle(Fixtures.apnsRequest()) }

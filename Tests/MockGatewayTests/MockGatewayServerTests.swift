@@ -1,6 +1,8 @@
 import Foundation
 import HTTP2Transport
+import PushCrypto
 import PushSync
+import PushTestSupport
 import Testing
 @testable import MockGateway
 
@@ -30,7 +32,7 @@ final class LoopbackGateway {
     let certificates: String
 
     init(_ configuration: MockGatewayConfiguration, tls: Bool = true, offerALPN: Bool = true, requestTimeout: Duration = .seconds(30)) throws {
-        certificates = try Fixtures.certificatesDirectory()
+        certificates = try TestCertificates.directory()
         server = try MockGatewayServer(
             configuration: configuration, port: 0,
             tls: tls ? TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key") : nil,

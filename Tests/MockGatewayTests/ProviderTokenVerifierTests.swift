@@ -1,5 +1,7 @@
 import Foundation
 import HTTP2Transport
+import PushCrypto
+import PushTestSupport
 import Testing
 @testable import MockGateway
 
@@ -96,7 +98,7 @@ struct ProviderTokenVerifierTests {
 
     @Test("--verify-key argument parsing names the argument on error")
     func keyArgument() throws {
-        let path = Fixtures.temporaryPath("key.pem")
+        let path = TestPaths.temporary("key.pem")
         try Fixtures.signingKey.publicKey().pemRepresentation().write(toFile: path, atomically: true, encoding: .utf8)
         let key = try ProviderVerificationKey(argument: "KID0000001:TEAM000001:\(path)")
         #expect(key.keyID == "KID0000001")

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP2Transport
+import PushTestSupport
 import Testing
 @testable import MockGateway
 
@@ -215,7 +216,7 @@ struct ScenarioTests {
 
     @Test("installation token files: ';' or ',' pairs, comments skipped")
     func installationTokenFile() throws {
-        let path = Fixtures.temporaryPath("tokens.csv")
+        let path = TestPaths.temporary("tokens.csv")
         try "# installation;token\ninstall-1;\(Self.dead)\ninstall-2, \(Self.bad)\n\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try Scenario.installationTokens(contentsOf: path) == ["install-1": Self.dead, "install-2": Self.bad])
         try "just-one-field\n".write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,9 +1,8 @@
 import Foundation
-import HTTP2Transport
+import PushCrypto
+import PushTestSupport
 import Testing
 
-// Tests of the HTTP2Transport crypto wrappers. They live in MockGatewayTests because this
-// branch owns no file in HTTP2TransportTests; they test only public API and can move as they are.
 @Suite("P256PrivateKey / P256PublicKey (ES256)")
 struct P256PrivateKeyTests {
     let message = Array("header.claims".utf8)
@@ -42,21 +41,21 @@ struct P256PrivateKeyTests {
 
     @Test("the .p8 key of .certs loads, and verifies a signature made by `openssl dgst -sha256 -sign`")
     func opensslInterop() throws {
-        let certs = try Fixtures.certificatesDirectory()
+        let certs = try TestCertificates.directory()
         let p8 = certs + "/apns-key.p8"
         let key = try P256PrivateKey(pemFile: p8)
         let publicKey = try P256PublicKey(pemFile: certs + "/apns-key.pub.pem")
-        let dataPath = Fixtures.temporaryPath("data")
-        let signaturePath = Fixtures.temporaryPath("sig.der")
+        let dataPath = TestPaths.temporary("data")
+        let signaturePath = TestPaths.temporary("sig.der")
         try Data(message).write(to: URL(fileURLWithPath: dataPath))
-        try Fixtures.run("/usr/bin/openssl", ["dgst", "-sha256", "-sign", p8, "-out", signaturePath, dataPath])
+        try TestProcess.run("/usr/bin/openssl", ["dgst", "-sha256", "-sign", p8, "-out", signaturePath, dataPath])
         let der = Array(try Data(contentsOf: URL(fileURLWithPath: signaturePath)))
         #expect(publicKey.isValidDERSignature(der, for: message))
         let raw = try ECDSASignature.rawFromDER(der)
         #expect(publicKey.isValidSignature(raw, for: message))
         // And the other direction: our signature verifies with `openssl dgst -verify`.
         try Data(try key.derSignature(for: message)).write(to: URL(fileURLWithPath: signaturePath))
-        try Fixtures.run("/usr/bin/openssl", ["dgst", "-sha256", "-verify", certs + "/apns-key.pub.pem", "-signature", signaturePath, dataPath])
+        try TestProcess.run("/usr/bin/openssl", ["dgst", "-sha256", "-verify", certs + "/apns-key.pub.pem", "-signature", signaturePath, dataPath])
     }
 
     @Test("malformed or mismatched keys are typed errors")

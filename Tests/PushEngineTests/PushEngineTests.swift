@@ -8,6 +8,7 @@ import MockGateway
 import PushEngine
 import PushIndex
 import PushModel
+import PushTestSupport
 import Testing
 
 /// The embeddable facade end to end: mock gateway over TLS, provider tokens, the event log.
@@ -22,7 +23,7 @@ import Testing
 
         init(scenario: Scenario? = nil, recorder: GatewayRecorder? = nil, hook: (any CommandHook)? = nil,
              workers: SendWorkers = SendWorkers(), retention: SendRetention = SendRetention()) throws {
-            let certificates = try TestData.certificates()
+            let certificates = try TestCertificates.directory()
             server = try MockGatewayServer(
                 configuration: MockGatewayConfiguration(
                     verificationKeys: [ProviderVerificationKey(keyID: TestData.keyID, teamID: TestData.teamID,

@@ -2,11 +2,13 @@ import Delivery
 import Foundation
 import Gateways
 import HTTP2Transport
+import PushCrypto
 import Logging
 import MockGateway
 @testable import PushEngine
 import PushIndex
 import PushModel
+import PushTestSupport
 import Testing
 
 /// FCM through the facade: the JWT-bearer grant at the mock's /token, sends, errors, refresh.
@@ -16,7 +18,7 @@ import Testing
 
     @Test func campaignGetsAnAccessTokenOnceSendsAndRefreshesBeforeExpiry() async throws {
         let clock = SharedTestClock()
-        let certificates = try TestData.certificates()
+        let certificates = try TestCertificates.directory()
         let scenario = Scenario(rules: [
             ScenarioRule(match: TokenMatch(tokens: ["fcm-3"]), answer: .unregistered(timestampMilliseconds: nil)),
             ScenarioRule(match: TokenMatch(tokens: ["fcm-4"]), answer: .deviceTokenNotForTopic),
@@ -63,7 +65,7 @@ import Testing
     }
 
     @Test func aRefusedGrantIsANamedErrorBeforeAnythingIsSent() async throws {
-        let certificates = try TestData.certificates()
+        let certificates = try TestCertificates.directory()
         let server = try MockGatewayServer(
             configuration: MockGatewayConfiguration(serviceAccounts: [Self.email: try RSAPrivateKey.generate().publicKey()]),
             tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
@@ -94,7 +96,7 @@ import Testing
     /// INVALID_ARGUMENT about another field is the message's fault: `push_error`, token kept.
     @Test func invalidArgumentAboutTheTokenDeletesItAndAnyOtherIsAnError() async throws {
         let clock = SharedTestClock()
-        let certificates = try TestData.certificates()
+        let certificates = try TestCertificates.directory()
         let scenario = Scenario(rules: [
             ScenarioRule(match: TokenMatch(tokens: ["fcm-1"]), answer: .badDeviceToken),
             ScenarioRule(match: TokenMatch(tokens: ["fcm-2"]), answer: .invalidArgument),

@@ -2,9 +2,9 @@ import Testing
 import PushModel
 @testable import EventLog
 
-@Suite struct ByteBufferTests {
+@Suite struct LineBufferTests {
     @Test func keepsUndrainedBytesWhenItCompactsOrGrows() {
-        let buffer = ByteBuffer(capacity: 8)
+        let buffer = LineBuffer(capacity: 8)
         buffer.append("abcdef" as StaticString)
         buffer.drained = 4 // "abcd" reached the file
         buffer.reserve(5) // compacts: "ef" moves to the front
@@ -20,7 +20,7 @@ import PushModel
     }
 
     @Test func prependsTheHeaderBeforeUndrainedLines() {
-        let buffer = ByteBuffer(capacity: 4)
+        let buffer = LineBuffer(capacity: 4)
         buffer.append("line\n" as StaticString)
         buffer.prepend("head\n")
         #expect(Array(buffer.pending) == Array("head\nline\n".utf8))
@@ -28,7 +28,7 @@ import PushModel
 
     @Test(arguments: [UInt32(0), 7, 10, 99, 4_294_967_295])
     func writesDecimals(value: UInt32) {
-        let buffer = ByteBuffer(capacity: 16)
+        let buffer = LineBuffer(capacity: 16)
         buffer.appendDecimal(value)
         #expect(String(decoding: buffer.bytes, as: UTF8.self) == String(value))
     }
@@ -39,7 +39,7 @@ import PushModel
             + (0..<200).map { _ in UUIDBytes(hi: g.next(), lo: g.next()) }
         for u in samples {
             for letterCase in [UUIDBytes.LetterCase.lower, .upper] {
-                let buffer = ByteBuffer(capacity: 64)
+                let buffer = LineBuffer(capacity: 64)
                 buffer.append("a;" as StaticString)
                 buffer.append(LogField(uuid: u, letterCase: letterCase))
                 buffer.append(";" as StaticString)

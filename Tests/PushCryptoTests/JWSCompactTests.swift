@@ -1,4 +1,4 @@
-import HTTP2Transport
+import PushCrypto
 import Testing
 
 @Suite("JWSCompact")

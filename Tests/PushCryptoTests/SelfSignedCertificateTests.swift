@@ -1,6 +1,8 @@
 import Testing
 import Foundation
-@testable import HTTP2Transport
+import HTTP2Transport
+import PushCrypto
+import PushTestSupport
 
 @Suite struct SelfSignedCertificateTests {
     /// A fresh directory under the system's temporary directory, removed by the caller.
@@ -16,7 +18,8 @@ import Foundation
         let identity = try SelfSignedCertificate.generate()
         #expect(identity.certificatePEM.hasPrefix("-----BEGIN CERTIFICATE-----"))
         #expect(identity.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"))
-        let tls = try identity.write(toDirectory: directory)
+        let files = try identity.write(toDirectory: directory)
+        let tls = TLSServerConfiguration(certificateFile: files.certificateFile, privateKeyFile: files.privateKeyFile)
         let keyMode = try FileManager.default.attributesOfItem(atPath: tls.privateKeyFile)[.posixPermissions] as? Int
         #expect(keyMode == 0o600)
 
@@ -41,7 +44,8 @@ import Foundation
     @Test func aClientTrustingAnotherCAIsRefused() throws {
         let directory = try scratchDirectory("selfsigned-other")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let tls = try SelfSignedCertificate.generate().write(toDirectory: directory)
+        let files = try SelfSignedCertificate.generate().write(toDirectory: directory)
+        let tls = TLSServerConfiguration(certificateFile: files.certificateFile, privateKeyFile: files.privateKeyFile)
         let server = try HTTP2Server(configuration: .init(tls: tls, threads: 1), handler: EchoHandler())
         defer { server.shutdown() }
         let loop = EventLoop()

@@ -38,15 +38,25 @@ public struct SelfSignedCertificate: Sendable, Hashable {
         return SelfSignedCertificate(certificatePEM: bio.readAll(), privateKeyPEM: try key.privatePEM())
     }
 
+    /// The paths of the two PEM files ``write(toDirectory:)`` made: what a TLS server configuration
+    /// names as its certificate chain and private key.
+    public struct Files: Sendable, Hashable {
+        /// The certificate (PEM); also the CA file a client trusts.
+        public let certificateFile: String
+        /// The private key (PKCS#8 PEM, mode 0600).
+        public let privateKeyFile: String
+    }
+
     /// Writes `certificate.pem` and `private-key.pem` (mode 0600) into `directory`, which must
-    /// exist, and returns the server configuration that serves them. A client trusts the server
+    /// exist, and returns their paths. A server serves them with
+    /// `TLSServerConfiguration(certificateFile:privateKeyFile:)`; a client trusts the server
     /// with `TLSClientConfiguration(caFile: <directory>/certificate.pem)`.
-    public func write(toDirectory directory: String) throws(CryptoError) -> TLSServerConfiguration {
+    public func write(toDirectory directory: String) throws(CryptoError) -> Files {
         let certificateFile = directory + "/certificate.pem"
         let privateKeyFile = directory + "/private-key.pem"
         try Self.writeFile(certificateFile, certificatePEM, mode: 0o644)
         try Self.writeFile(privateKeyFile, privateKeyPEM, mode: 0o600)
-        return TLSServerConfiguration(certificateFile: certificateFile, privateKeyFile: privateKeyFile)
+        return Files(certificateFile: certificateFile, privateKeyFile: privateKeyFile)
     }
 
     private static func writeFile(_ path: String, _ text: String, mode: mode_t) throws(CryptoError) {

@@ -6,6 +6,7 @@ import PushEngine
 import PushIndex
 import PushModel
 import PushSync
+import PushTestSupport
 import Testing
 
 /// A hook that records what it admits, refuses what `refuse` says, and fails durability on demand.

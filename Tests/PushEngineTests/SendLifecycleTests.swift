@@ -5,6 +5,7 @@ import MockGateway
 import PushEngine
 import PushModel
 import PushSync
+import PushTestSupport
 import Testing
 
 /// Sends on the engine's bounded workers, their retirement, progress streams, the engine's lifecycle.

@@ -1,10 +1,11 @@
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so
-// the runtime's dynamic exclusivity checks (about 9% of server CPU in profiles) buy nothing.
+// the runtime's dynamic exclusivity checks buy nothing (their cost: PERFORMANCE.md, mock gateway).
 
-/// A growable byte buffer with a read cursor, for the I/O paths (socket → TLS → nghttp2 and
-/// back). Reuses its storage; compacts lazily. Not thread-safe: owned by one connection.
-final class ByteBuffer {
+/// A growable FIFO byte queue with a read cursor, for the I/O paths (socket → TLS → nghttp2 and
+/// back): bytes are appended (or reserved and committed) at the end and consumed from the front.
+/// Reuses its storage; compacts lazily. Not thread-safe: owned by one connection.
+final class ByteQueue {
     @exclusivity(unchecked) private(set) var storage: UnsafeMutableRawPointer
     @exclusivity(unchecked) private(set) var capacity: Int
     @exclusivity(unchecked) private(set) var readIndex = 0

@@ -1,5 +1,6 @@
 import Gateways
 import HTTP2Transport
+import PushCrypto
 import Testing
 @testable import PushEngine
 

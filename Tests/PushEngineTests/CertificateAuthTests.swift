@@ -5,6 +5,7 @@ import Logging
 import MockGateway
 @testable import PushEngine
 import PushModel
+import PushTestSupport
 import Testing
 
 /// APNs certificate authentication against a mock gateway that requires a client certificate
@@ -17,7 +18,7 @@ import Testing
         let certificates: String
 
         init() throws {
-            certificates = try TestData.certificates()
+            certificates = try TestCertificates.directory()
             // No JWT: the TLS layer authenticates the provider.
             server = try MockGatewayServer(
                 configuration: MockGatewayConfiguration(requiresAuthentication: false),

@@ -1,11 +1,12 @@
 import PushModel
 
-/// A growable byte buffer the writer formats lines into; one `write(2)` drains it.
+/// Formatted event lines waiting for the file: the writer formats lines into it and one
+/// `write(2)` drains it from the front (`drained`; a short write leaves the rest for the next try).
 ///
 /// Not thread-safe: each buffer belongs to one day file, which belongs to the writer thread.
 /// Appends do not check capacity one by one: the formatter reserves room for a whole line
 /// (``EventLineFormatter/maximumLineByteCount``) and then copies fields with `memcpy`.
-final class ByteBuffer {
+final class LineBuffer {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
     /// Bytes written into the buffer.
@@ -137,7 +138,7 @@ final class ByteBuffer {
     var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: base, count: count)) }
 }
 
-extension ByteBuffer {
+extension LineBuffer {
     /// Inserts `text` before the undrained bytes (the in-app header, once per file).
     func prepend(_ text: StaticString) {
         let n = text.utf8CodeUnitCount
