@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "pushengine", targets: ["pushengine"]),
         .library(name: "HTTP2Transport", targets: ["HTTP2Transport"]),
         .library(name: "PushModel", targets: ["PushModel"]),
+        .library(name: "PushJSON", targets: ["PushJSON"]),
         .library(name: "PushIndex", targets: ["PushIndex"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "MockGateway", targets: ["MockGateway"]),
@@ -54,6 +55,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "PushModel", swiftSettings: strict),
+        // The one JSON reader and writer of the data plane (codecs, mock gateway, bench).
+        .target(name: "PushJSON", swiftSettings: strict),
 
         // Layer 2.
         .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
@@ -105,6 +108,7 @@ let package = Package(
         ),
 
         .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync"], swiftSettings: strict),
+        .testTarget(name: "PushJSONTests", dependencies: ["PushJSON"], swiftSettings: strict),
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
         .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
