@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushModel",
+                "HTTP2Transport", "PushJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
+                "HTTP2Transport", "PushModel", "PushIndex", "PushJSON", "EventLog", "MockGateway", "PushEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -115,12 +115,12 @@ let package = Package(
         .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushModel"], swiftSettings: strict),
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "EventLog"],
+            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "PushJSON", "EventLog"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushModel", "PushSync"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushJSON", "PushSync"],
             swiftSettings: strict
         ),
     ]

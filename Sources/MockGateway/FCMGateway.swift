@@ -1,5 +1,6 @@
 import HTTP2Transport
 import Synchronization
+import PushJSON
 
 /// An FCM HTTP v1 error: HTTP status, Google's canonical `status`, and the FCM `errorCode`.
 public struct FCMError: Error, Sendable, Hashable, CustomStringConvertible {

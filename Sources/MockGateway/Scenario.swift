@@ -1,4 +1,5 @@
 import HTTP2Transport
+import PushJSON
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -337,7 +338,8 @@ extension ScenarioRule {
         switch object["latency_ms"] {
         case nil, .null?:
             latency = nil
-        case .number(let milliseconds)?:
+        case .integer?, .number?:
+            let milliseconds = object["latency_ms"]?.numberValue ?? 0
             guard milliseconds >= 0, milliseconds <= 600_000 else {
                 throw ScenarioError(field: "\(field).latency_ms", message: "must be between 0 and 600000")
             }

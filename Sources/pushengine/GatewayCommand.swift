@@ -3,6 +3,7 @@ import Dispatch
 import HTTP2Transport
 import Logging
 import MockGateway
+import PushJSON
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,6 +4,7 @@ import Gateways
 import HTTP2Transport
 import MockGateway
 import PushIndex
+import PushJSON
 import PushModel
 import Synchronization
 

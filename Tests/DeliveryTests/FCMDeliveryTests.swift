@@ -6,6 +6,7 @@ import Logging
 import MockGateway
 import PushEngine
 import PushIndex
+import PushJSON
 import PushModel
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP2Transport
+import PushJSON
 import Testing
 @testable import MockGateway
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP2Transport
+import PushJSON
 import PushSync
 @testable import MockGateway
 
