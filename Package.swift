@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
 
         // Gateways uses HTTP2Transport only for its public Crypto and request/header-block types.
-        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushModel"], swiftSettings: strict),
+        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushJSON", "PushModel", "PushSync"], swiftSettings: strict),
 
         // Layer 3.
         .target(
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
         .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
-        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushJSON", "PushModel"], swiftSettings: strict),
         .testTarget(
             name: "DeliveryTests",
             dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "PushJSON", "EventLog"],
