@@ -90,7 +90,17 @@ let package = Package(
             dependencies: [
                 "Delivery", "Gateways", "HTTP2Transport", "PushModel", "PushIndex", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Layer 4.5: benchmark drivers (index, delivery, fan-out bench), not a product.
+        .target(
+            name: "PushBench",
+            dependencies: [
+                "PushEngine", "Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushIndex", "PushJSON", "PushModel",
+                "EventLog",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -99,10 +109,9 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushModel", "PushIndex", "PushJSON", "EventLog", "MockGateway", "PushEngine",
+                "HTTP2Transport", "PushModel", "PushJSON", "EventLog", "MockGateway", "PushBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),

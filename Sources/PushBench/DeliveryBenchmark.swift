@@ -6,6 +6,7 @@ import HTTP2Transport
 import Logging
 public import PushIndex
 public import PushModel
+import PushEngine
 import Synchronization
 #if canImport(Glibc)
 import Glibc
