@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "PushIndex", targets: ["PushIndex"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "MockGateway", targets: ["MockGateway"]),
+        .library(name: "Replay", targets: ["Replay"]),
         .library(name: "PushEngine", targets: ["PushEngine"]),
     ],
     dependencies: [
@@ -84,6 +85,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Event logs of earlier runs turned into mock-gateway scenarios (record/replay).
+        .target(name: "Replay", dependencies: ["MockGateway"], swiftSettings: strict),
+
         // Layer 4: the embeddable facade.
         .target(
             name: "PushEngine",
@@ -109,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushModel", "PushJSON", "EventLog", "MockGateway", "PushBench",
+                "HTTP2Transport", "PushModel", "PushJSON", "EventLog", "MockGateway", "Replay", "PushBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -127,6 +131,7 @@ let package = Package(
             dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "PushJSON", "EventLog"],
             swiftSettings: strict
         ),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockGateway", "HTTP2Transport", "PushJSON"], swiftSettings: strict),
         .testTarget(
             name: "MockGatewayTests",
             dependencies: ["MockGateway", "HTTP2Transport", "PushJSON", "PushSync"],

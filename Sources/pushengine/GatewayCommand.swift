@@ -4,6 +4,7 @@ import HTTP2Transport
 import Logging
 import MockGateway
 import PushJSON
+import Replay
 #if canImport(Glibc)
 import Glibc
 #endif
