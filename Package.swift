@@ -61,7 +61,7 @@ let package = Package(
 
         // Layer 2.
         .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
-        .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["PushJSON", "PushModel"], swiftSettings: strict),
 
         // Gateways uses HTTP2Transport only for its public Crypto and request/header-block types.
         .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushJSON", "PushModel", "PushSync"], swiftSettings: strict),
