@@ -128,7 +128,10 @@ let package = Package(
         .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushJSON", "PushModel"], swiftSettings: strict),
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "PushJSON", "EventLog"],
+            dependencies: [
+                "Delivery", "PushEngine", "Gateways", "MockGateway", "HTTP2Transport", "PushModel", "PushIndex", "PushJSON", "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockGateway", "HTTP2Transport", "PushJSON"], swiftSettings: strict),
