@@ -16,9 +16,11 @@ let package = Package(
         .library(name: "HTTP2Transport", targets: ["HTTP2Transport"]),
         .library(name: "PushCrypto", targets: ["PushCrypto"]),
         .library(name: "PushModel", targets: ["PushModel"]),
+        .library(name: "PushJSON", targets: ["PushJSON"]),
         .library(name: "PushIndex", targets: ["PushIndex"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "MockGateway", targets: ["MockGateway"]),
+        .library(name: "Replay", targets: ["Replay"]),
         .library(name: "PushEngine", targets: ["PushEngine"]),
     ],
     dependencies: [
@@ -63,13 +65,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "PushModel", swiftSettings: strict),
+        // The one JSON reader and writer of the data plane (codecs, mock gateway, bench).
+        .target(name: "PushJSON", swiftSettings: strict),
 
         // Layer 2.
         .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
-        .target(name: "EventLog", dependencies: ["PushModel"], swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["PushJSON", "PushModel"], swiftSettings: strict),
 
         // Gateways uses HTTP2Transport only for its public request/header-block types.
-        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushModel", "PushSync"], swiftSettings: strict),
+        .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushJSON", "PushModel", "PushSync"], swiftSettings: strict),
 
         // Layer 3.
         .target(
@@ -86,11 +90,14 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushCrypto",
+                "HTTP2Transport", "PushCrypto", "PushJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+
+        // Event logs of earlier runs turned into mock-gateway scenarios (record/replay).
+        .target(name: "Replay", dependencies: ["MockGateway"], swiftSettings: strict),
 
         // Layer 4: the embeddable facade.
         .target(
@@ -103,11 +110,22 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Layer 4.5: benchmark drivers (index, delivery, fan-out bench), not a product.
+        .target(
+            name: "PushBench",
+            dependencies: [
+                "PushEngine", "Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel",
+                "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Layer 5: the thin executable.
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "Gateways", "HTTP2Transport", "PushCrypto", "PushModel", "PushIndex", "EventLog", "MockGateway", "PushEngine",
+                "HTTP2Transport", "PushCrypto", "PushModel", "PushJSON", "EventLog", "MockGateway", "Replay", "PushBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,25 +136,27 @@ let package = Package(
         // loopback handlers, delivery test data); not a product.
         .target(
             name: "PushTestSupport",
-            dependencies: ["Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushModel", "PushSync"],
+            dependencies: ["Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel", "PushSync"],
             swiftSettings: strict
         ),
 
         .testTarget(name: "HTTP2TransportTests", dependencies: ["HTTP2Transport", "PushSync", "PushTestSupport"], swiftSettings: strict),
         .testTarget(name: "PushCryptoTests", dependencies: ["PushCrypto", "HTTP2Transport", "PushTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PushJSONTests", dependencies: ["PushJSON"], swiftSettings: strict),
         .testTarget(name: "PushModelTests", dependencies: ["PushModel"], swiftSettings: strict),
         .testTarget(name: "PushIndexTests", dependencies: ["PushIndex", "PushModel", "PushSync"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PushModel"], swiftSettings: strict),
-        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushCrypto", "PushModel"], swiftSettings: strict),
+        .testTarget(name: "GatewaysTests", dependencies: ["Gateways", "HTTP2Transport", "PushCrypto", "PushJSON", "PushModel"], swiftSettings: strict),
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushModel",
-                           "PushTestSupport"],
+            dependencies: ["Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON",
+                           "PushModel", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockGateway", "HTTP2Transport", "PushJSON"], swiftSettings: strict),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushSync", "PushTestSupport"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushJSON", "PushSync", "PushTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

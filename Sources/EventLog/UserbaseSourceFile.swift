@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import PushJSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -62,20 +58,27 @@ public enum UserbaseSourceFile {
                          advertisingID: String(decoding: fields[1], as: UTF8.self), optIn: optIn, source: source, line: number)
     }
 
-    private struct JSONRow: Decodable {
-        let custom_id: String?
-        let advertising_id: String?
-        let opt_in: Bool
-    }
-
     private static func parseJSON(_ line: ArraySlice<UInt8>, source: String, line number: Int) throws(EventLogError) -> UserbaseEntry {
-        let row: JSONRow
-        do {
-            row = try JSONDecoder().decode(JSONRow.self, from: Data(line))
-        } catch {
-            throw .invalidUserbaseRow(source: source, line: number, reason: "not a {\"custom_id\", \"advertising_id\", \"opt_in\"} JSON object: \(error)")
+        func refuse(_ detail: String) -> EventLogError {
+            .invalidUserbaseRow(source: source, line: number, reason: "not a {\"custom_id\", \"advertising_id\", \"opt_in\"} JSON object: \(detail)")
         }
-        return try entry(customID: row.custom_id ?? "", advertisingID: row.advertising_id ?? "", optIn: row.opt_in,
+        let row: JSONValue
+        do {
+            row = try JSONValue.parse(Array(line))
+        } catch {
+            throw refuse(error.description)
+        }
+        guard row.objectValue != nil else { throw refuse("not an object") }
+        // A string member; absent or null reads as empty.
+        func text(_ key: String) throws(EventLogError) -> String {
+            switch row[key] {
+            case nil, .null?: return ""
+            case .string(let value)?: return value
+            default: throw refuse("\(key) must be a string or null")
+            }
+        }
+        guard let optIn = row["opt_in"]?.boolValue else { throw refuse("opt_in must be true or false") }
+        return try entry(customID: try text("custom_id"), advertisingID: try text("advertising_id"), optIn: optIn,
                          source: source, line: number)
     }
 

@@ -1,5 +1,6 @@
 public import HTTP2Transport
 public import PushModel
+import PushJSON
 
 /// `apns-push-type`.
 public struct APNsPushType: Sendable, Hashable, CustomStringConvertible {
@@ -137,13 +138,13 @@ public enum APNsCodec {
             return transportOutcome(error)
         case .success(let response):
             if response.status == 200 { return .accepted }
-            let body = ResponseJSON(response.body)
-            let reasonText = body.string("reason") ?? "HTTP \(response.status)"
+            let body = try? JSONValue.parse(response.body)
+            let reasonText = body?["reason"]?.stringValue ?? "HTTP \(response.status)"
             let reason = RejectionReason.apns(reasonText, status: response.status)
             if reason.consequence == .transient {
                 return .failed(TransientFailure(reason: reason.wireValue, retryAfter: retryAfter(response), status: response.status))
             }
-            let invalidatedAt = body.integer("timestamp").map { Timestamp(millisecondsSince1970: $0) }
+            let invalidatedAt = body?["timestamp"]?.integerValue.map { Timestamp(millisecondsSince1970: $0) }
             return .rejected(reason, invalidatedAt: invalidatedAt)
         }
     }

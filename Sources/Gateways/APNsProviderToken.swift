@@ -1,5 +1,6 @@
 public import PushCrypto
 import Synchronization
+import PushJSON
 import PushSync
 
 /// What APNs token authentication needs: the `.p8` signing key, its key ID and the team ID.
@@ -92,9 +93,17 @@ public final class APNsProviderTokenCache: Sendable {
             }
             let generation = (s.token?.generation ?? 0) &+ 1
             do {
-                let header = Array(#"{"alg":"ES256","kid":"\#(credentials.keyID)"}"#.utf8)
-                let claims = Array(#"{"iss":"\#(credentials.teamID)","iat":\#(now)}"#.utf8)
-                let jws = try JWSCompact.sign(header: header, claims: claims, signer: ES256Signer(key: credentials.key))
+                var header = JSONWriter(capacity: 64)
+                header.beginObject()
+                header.string("alg", "ES256")
+                header.string("kid", credentials.keyID)
+                header.endObject()
+                var claims = JSONWriter(capacity: 64)
+                claims.beginObject()
+                claims.string("iss", credentials.teamID)
+                claims.int("iat", now)
+                claims.endObject()
+                let jws = try JWSCompact.sign(header: header.bytes, claims: claims.bytes, signer: ES256Signer(key: credentials.key))
                 let token = Token(authorization: "bearer " + jws.compact, issuedAt: now, generation: generation)
                 s.token = token
                 s.forced = false

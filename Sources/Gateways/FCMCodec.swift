@@ -1,6 +1,7 @@
 public import HTTP2Transport
 public import PushCrypto
 public import PushModel
+import PushJSON
 
 /// A Google service account, from the JSON file the Firebase console hands out.
 public struct FCMServiceAccount: Sendable {
@@ -24,10 +25,11 @@ public struct FCMServiceAccount: Sendable {
     /// Parses the service-account JSON.
     /// - Throws: ``GatewayError/invalidCredentials(context:)`` naming the missing or bad field.
     public init(json: [UInt8]) throws(GatewayError) {
-        let doc = ResponseJSON(json)
-        guard doc.root != nil else { throw .invalidCredentials(context: "service account: not a JSON object") }
+        guard let doc = try? JSONValue.parse(json), doc.objectValue != nil else {
+            throw .invalidCredentials(context: "service account: not a JSON object")
+        }
         func field(_ name: String) throws(GatewayError) -> String {
-            guard let value = doc.string(name), !value.isEmpty else {
+            guard let value = doc[name]?.stringValue, !value.isEmpty else {
                 throw .invalidCredentials(context: "service account: missing or empty \(name)")
             }
             return value
@@ -62,12 +64,22 @@ public enum FCMCodec {
         claims.field("exp", .int(now + min(lifetime, 3600)))
         claims.endObject()
         do {
-            return try JWSCompact.sign(header: Array(#"{"alg":"RS256","typ":"JWT"}"#.utf8), claims: claims.bytes,
+            return try JWSCompact.sign(header: assertionHeader, claims: claims.bytes,
                                        signer: RS256Signer(key: account.privateKey)).compact
         } catch {
             throw .invalidCredentials(context: "signing the FCM assertion for \(account.clientEmail): \(error)")
         }
     }
+
+    /// `{"alg":"RS256","typ":"JWT"}`.
+    private static let assertionHeader: [UInt8] = {
+        var header = JSONWriter(capacity: 32)
+        header.beginObject()
+        header.string("alg", "RS256")
+        header.string("typ", "JWT")
+        header.endObject()
+        return header.bytes
+    }()
 
     /// The form body of the token request.
     public static func tokenRequestBody(assertion: String) -> [UInt8] {
@@ -77,12 +89,12 @@ public enum FCMCodec {
     /// The access token and its lifetime from the token endpoint's answer.
     /// - Throws: ``GatewayError/tokenEndpoint(status:detail:)`` for an error answer or a body without a token.
     public static func accessToken(status: Int, body: [UInt8]) throws(GatewayError) -> (token: String, expiresIn: Int64) {
-        let doc = ResponseJSON(body)
+        let doc = try? JSONValue.parse(body)
         guard status == 200 else {
-            let detail = [doc.string("error"), doc.string("error_description")].compactMap { $0 }.joined(separator: ": ")
+            let detail = [doc?["error"]?.stringValue, doc?["error_description"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
             throw .tokenEndpoint(status: status, detail: detail.isEmpty ? "no error description" : detail)
         }
-        guard let token = doc.string("access_token"), !token.isEmpty, let expires = doc.integer("expires_in"), expires > 0 else {
+        guard let token = doc?["access_token"]?.stringValue, !token.isEmpty, let expires = doc?["expires_in"]?.integerValue, expires > 0 else {
             throw .tokenEndpoint(status: status, detail: "answer has no access_token / expires_in")
         }
         return (token, expires)
@@ -97,15 +109,20 @@ public enum FCMCodec {
     /// - Throws: ``GatewayError/payloadTooLarge(size:limit:pushType:)`` when notification and data
     ///   exceed FCM's 4096 bytes.
     public static func bodyParts(for message: PushMessage, options: FCMOptions) throws(GatewayError) -> (prefix: [UInt8], suffix: [UInt8]) {
-        var rest = JSONWriter()
-        rest.beginObject()
+        var w = JSONWriter()
+        w.beginObject()
+        w.beginObject("message")
+        w.key("token")
+        let tokenStart = w.bytes.count + 1  // after the opening quote of the (empty) token
+        w.string("")
+        let afterToken = w.bytes.count
         let hasNotification = message.title != nil || message.body != nil || message.mediaURL != nil
         if hasNotification {
-            rest.beginObject("notification")
-            if let t = message.title { rest.field("title", .string(t)) }
-            if let b = message.body { rest.field("body", .string(b)) }
-            if let m = message.mediaURL { rest.field("image", .string(m)) }
-            rest.endObject()
+            w.beginObject("notification")
+            if let t = message.title { w.field("title", .string(t)) }
+            if let b = message.body { w.field("body", .string(b)) }
+            if let m = message.mediaURL { w.field("image", .string(m)) }
+            w.endObject()
         }
         var data: [(String, PayloadValue)] = []
         if let d = message.deeplink { data.append(("deeplink", .string(d))) }
@@ -113,13 +130,16 @@ public enum FCMCodec {
             if case .string(let s) = value {
                 data.append((key, .string(s)))
             } else {
-                var w = JSONWriter()
-                w.value(value)
-                data.append((key, .string(String(decoding: w.bytes, as: UTF8.self))))
+                var text = JSONWriter()
+                text.value(value)
+                data.append((key, .string(String(decoding: text.bytes, as: UTF8.self))))
             }
         }
-        let payloadSize = rest.bytes.count + PayloadValue.object(data).encodedCount
-        if !data.isEmpty { rest.field("data", .object(data)) }
+        // The notification member with one byte of punctuation (`,` here, `{` when it was
+        // measured on its own), or that one byte alone, plus the data object.
+        let notificationSize = hasNotification ? w.bytes.count - afterToken : 1
+        let payloadSize = notificationSize + PayloadValue.object(data).encodedCount
+        if !data.isEmpty { w.field("data", .object(data)) }
         var android: [(String, PayloadValue)] = []
         if let p = options.priority { android.append(("priority", .string(p == .high ? "HIGH" : "NORMAL"))) }
         if let ttl = options.timeToLive { android.append(("ttl", .string("\(ttl)s"))) }
@@ -129,17 +149,12 @@ public enum FCMCodec {
         if let c = message.category { androidNotification.append(("click_action", .string(c))) }
         if let t = message.threadID { androidNotification.append(("tag", .string(t))) }
         if !androidNotification.isEmpty { android.append(("notification", .object(androidNotification))) }
-        if !android.isEmpty { rest.field("android", .object(android)) }
-        rest.endObject()
+        if !android.isEmpty { w.field("android", .object(android)) }
+        w.endObject()
+        w.endObject()
         guard payloadSize <= 4096 else { throw .payloadTooLarge(size: payloadSize, limit: 4096, pushType: "fcm") }
-        // rest is `{…}`: splice its members after the token.
-        var suffix: [UInt8] = Array("\"".utf8)
-        if rest.bytes.count > 2 {
-            suffix.append(UInt8(ascii: ","))
-            suffix.append(contentsOf: rest.bytes[1..<(rest.bytes.count - 1)])
-        }
-        suffix.append(contentsOf: "}}".utf8)
-        return (Array(#"{"message":{"token":""#.utf8), suffix)
+        // Split where the token goes: between the empty token's quotes.
+        return (Array(w.bytes[..<tokenStart]), Array(w.bytes[tokenStart...]))
     }
 
     /// The outcome of one FCM answer or transport failure.
@@ -149,18 +164,18 @@ public enum FCMCodec {
             return APNsCodec.transportOutcome(error)
         case .success(let response):
             if response.status == 200 { return .accepted }
-            let error = ResponseJSON(response.body).root?["error"]
-            let status = error?["status"]?.string
-            let details = error?["details"]?.array ?? []
-            let fcmCode = details.lazy.compactMap { $0["errorCode"]?.string }.first
-            let message = error?["message"]?.string ?? ""
+            let error = (try? JSONValue.parse(response.body))?["error"]
+            let status = error?["status"]?.stringValue
+            let details = error?["details"]?.arrayValue ?? []
+            let fcmCode = details.lazy.compactMap { $0["errorCode"]?.stringValue }.first
+            let message = error?["message"]?.stringValue ?? ""
             let code = fcmCode ?? status ?? "HTTP \(response.status)"
             let reason: RejectionReason
             switch code {
             case "UNREGISTERED": reason = .fcmUnregistered
             case "INVALID_ARGUMENT":
                 let aboutToken = message.lowercased().contains("registration token")
-                    || details.contains { d in (d["fieldViolations"]?.array ?? []).contains { $0["field"]?.string == "message.token" } }
+                    || details.contains { d in (d["fieldViolations"]?.arrayValue ?? []).contains { $0["field"]?.stringValue == "message.token" } }
                 reason = aboutToken ? .fcmInvalidToken : .fcmInvalidArgument
             case "SENDER_ID_MISMATCH": reason = .fcmSenderIDMismatch
             case "THIRD_PARTY_AUTH_ERROR": reason = .fcmThirdPartyAuthError
@@ -269,13 +284,8 @@ public final class FCMSendTemplate: GatewaySendTemplate {
             var body: [UInt8] = []
             body.reserveCapacity(prefix.count + t.token.count + suffix.count)
             body.append(contentsOf: prefix)
-            t.token.withUnsafeBytes { raw in
-                // FCM tokens are printable ASCII; `"` and `\` would end or escape the JSON string.
-                for b in raw {
-                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { body.append(UInt8(ascii: "\\")) }
-                    body.append(b)
-                }
-            }
+            // FCM tokens are printable ASCII, but `"` and `\` would end or escape the JSON string.
+            t.token.withUnsafeBytes { raw in JSONWriter.appendEscaped(raw, to: &body) }
             body.append(contentsOf: suffix)
             requests.append(HTTP2Request(path: path, headerBlock: cached.block, body: body, timeout: timeout, tag: t.tag))
         }

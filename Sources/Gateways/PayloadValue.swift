@@ -1,3 +1,5 @@
+import PushJSON
+
 /// A JSON value for custom payload keys (the reference platform's `custom_payload`).
 public indirect enum PayloadValue: Sendable, Hashable {
     /// A string.
@@ -38,84 +40,29 @@ public indirect enum PayloadValue: Sendable, Hashable {
     }
 }
 
-/// Builds JSON bytes without Foundation: used once per campaign, never per token.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
-    /// One entry per open container: whether a member was written (so the next needs a comma).
-    private var hasMember: [Bool] = [false]
-    /// A key was just written: the next value follows it without a comma.
-    private var afterKey = false
-
-    init() { bytes.reserveCapacity(512) }
-
-    private mutating func separator() {
-        if afterKey { afterKey = false; return }
-        if hasMember[hasMember.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        hasMember[hasMember.count - 1] = true
-    }
-
-    mutating func beginObject(_ key: String? = nil) {
-        if let key { self.key(key) }
-        separator()
-        bytes.append(UInt8(ascii: "{"))
-        hasMember.append(false)
-    }
-
-    mutating func endObject() {
-        hasMember.removeLast()
-        bytes.append(UInt8(ascii: "}"))
-    }
-
-    private mutating func key(_ key: String) {
-        separator()
-        string(key)
-        bytes.append(UInt8(ascii: ":"))
-        afterKey = true
-    }
-
+extension JSONWriter {
+    /// The member `key` with a payload value.
     mutating func field(_ key: String, _ value: PayloadValue) {
         self.key(key)
         self.value(value)
     }
 
+    /// A payload value; object keys in the order given, a non-finite double as `null`.
     mutating func value(_ v: PayloadValue) {
-        separator()
         switch v {
         case .string(let s): string(s)
-        case .int(let i): bytes.append(contentsOf: String(i).utf8)
-        case .double(let d): bytes.append(contentsOf: (d.isFinite ? String(d) : "null").utf8)
-        case .bool(let b): bytes.append(contentsOf: (b ? "true" : "false").utf8)
-        case .null: bytes.append(contentsOf: "null".utf8)
+        case .int(let i): int(i)
+        case .double(let d): double(d)
+        case .bool(let b): bool(b)
+        case .null: null()
         case .array(let items):
-            bytes.append(UInt8(ascii: "["))
-            hasMember.append(false)
+            beginArray()
             for item in items { value(item) }
-            hasMember.removeLast()
-            bytes.append(UInt8(ascii: "]"))
+            endArray()
         case .object(let members):
-            bytes.append(UInt8(ascii: "{"))
-            hasMember.append(false)
+            beginObject()
             for (k, m) in members { field(k, m) }
-            hasMember.removeLast()
-            bytes.append(UInt8(ascii: "}"))
+            endObject()
         }
-    }
-
-    private mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
-            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
     }
 }

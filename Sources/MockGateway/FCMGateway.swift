@@ -1,6 +1,7 @@
 import HTTP2Transport
 import PushCrypto
 import Synchronization
+import PushJSON
 
 /// An FCM HTTP v1 error: HTTP status, Google's canonical `status`, and the FCM `errorCode`.
 public struct FCMError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -25,8 +25,9 @@ public struct GatewayClock: Sendable {
     }
 }
 
-/// Formats milliseconds since the epoch as an ISO 8601 UTC timestamp with milliseconds.
-func iso8601(milliseconds: Int64) -> String {
+/// Formats milliseconds since the epoch as an ISO 8601 UTC timestamp with milliseconds
+/// (also used by the `Replay` module).
+package func iso8601(milliseconds: Int64) -> String {
     let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
     let millis = milliseconds - seconds * 1000
     var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
@@ -47,52 +48,4 @@ func iso8601(milliseconds: Int64) -> String {
     }
     return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
         + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
-}
-
-/// Parses `YYYY-MM-DDTHH:MM:SS` with an optional fraction and optional `Z` (UTC) into
-/// milliseconds since the epoch; nil when malformed.
-func parseISO8601(_ text: Substring) -> Int64? {
-    let bytes = Array(text.utf8)
-    guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-          bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
-          bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":")
-    else { return nil }
-    func number(_ range: Range<Int>) -> Int64? {
-        var value: Int64 = 0
-        for index in range {
-            let byte = bytes[index]
-            guard byte >= 0x30, byte <= 0x39 else { return nil }
-            value = value * 10 + Int64(byte - 0x30)
-        }
-        return value
-    }
-    guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-          let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-          (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
-    else { return nil }
-    var index = 19
-    var millis: Int64 = 0
-    if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-        index += 1
-        var digits = 0
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-            if digits < 3 { millis = millis * 10 + Int64(bytes[index] - 0x30) }
-            digits += 1
-            index += 1
-        }
-        guard digits > 0 else { return nil }
-        if digits < 3 {
-            for _ in digits..<3 { millis *= 10 }
-        }
-    }
-    if index < bytes.count, bytes[index] == UInt8(ascii: "Z") { index += 1 }
-    guard index == bytes.count else { return nil }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yearOfEra = y - era * 400
-    let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-    let days = era * 146_097 + dayOfEra - 719_468
-    return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis
 }

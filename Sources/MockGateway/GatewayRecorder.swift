@@ -1,3 +1,4 @@
+import PushJSON
 import Synchronization
 #if canImport(Glibc)
 import Glibc

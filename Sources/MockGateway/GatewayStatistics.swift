@@ -1,4 +1,5 @@
 import Synchronization
+import PushJSON
 
 /// Counts answered requests by status and by reason, from every loop thread.
 ///

@@ -52,3 +52,13 @@ func isUUID(_ text: String) -> Bool {
     }
     return count == 36
 }
+
+/// The value of one hexadecimal digit, either case.
+func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: return byte - 0x30
+    case 0x61...0x66: return byte - 0x61 + 10
+    case 0x41...0x46: return byte - 0x41 + 10
+    default: return nil
+    }
+}

@@ -1,6 +1,7 @@
 public import HTTP2Transport
 public import Logging
 import Synchronization
+import PushJSON
 
 /// An APNs- and FCM-compatible gateway, as an `HTTP2ServerHandler`.
 ///
@@ -24,7 +25,13 @@ public final class MockGateway: HTTP2ServerHandler {
     let scenario: ScenarioEngine?
     let streamCounts: StreamCounter?
     let accessTokens = AccessTokenStore()
-    let acceptAllFCMBody: [UInt8] = Array(#"{"name":"projects/mock/messages/0:accepted"}"#.utf8)
+    let acceptAllFCMBody: [UInt8] = {
+        var writer = JSONWriter(capacity: 64)
+        writer.beginObject()
+        writer.string("name", "projects/mock/messages/0:accepted")
+        writer.endObject()
+        return writer.bytes
+    }()
     let allowedBaseTopics: Set<String>?
 
     /// Creates a gateway.

@@ -1,5 +1,6 @@
 public import PushCrypto
 import Synchronization
+import PushJSON
 
 /// A key the gateway trusts for APNs provider tokens: the `kid` it is named by and its team.
 public struct ProviderVerificationKey: Sendable {

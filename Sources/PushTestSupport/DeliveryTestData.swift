@@ -3,6 +3,7 @@ public import MockGateway
 public import PushCrypto
 public import PushIndex
 public import PushModel
+import PushJSON
 import Synchronization
 
 /// One clock for the engine (wall clock) and the mock gateway (token ages), moved by hand.

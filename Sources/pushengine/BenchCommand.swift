@@ -1,10 +1,5 @@
 import ArgumentParser
-import PushIndex
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import PushBench
 
 /// `pushengine bench`: end-to-end measurements. By default, one campaign fanned out to N
 /// generated installations through the engine to a gateway (see `FanOutBench`);
@@ -105,11 +100,18 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         guard indexOnly else {
-            try FanOutBench(installations: installations, seed: seed, iosShare: iosShare, optInShare: optInShare,
-                            gateway: gateway, plaintext: plaintext, caFile: caFile, tlsCert: tlsCert, tlsKey: tlsKey,
-                            apnsKeyFile: apnsKeyFile, apnsKeyID: apnsKeyId, apnsTeamID: apnsTeamId, topic: topic,
-                            scenario: scenario, connections: connections, streams: streams, threads: threads, out: out,
-                            json: json, progressInterval: progressInterval).run()
+            let summary: FanOutSummary
+            do {
+                summary = try FanOutBench(
+                    installations: installations, seed: seed, iosShare: iosShare, optInShare: optInShare,
+                    gateway: gateway, plaintext: plaintext, caFile: caFile, tlsCert: tlsCert, tlsKey: tlsKey,
+                    apnsKeyFile: apnsKeyFile, apnsKeyID: apnsKeyId, apnsTeamID: apnsTeamId, topic: topic,
+                    scenario: scenario, connections: connections, streams: streams, threads: threads, out: out,
+                    json: json, progressInterval: progressInterval).run()
+            } catch let error as FanOutBench.SetupError {
+                throw ValidationError(error.message)
+            }
+            print(json ? summary.json : summary.text)
             return
         }
         let options = IndexBenchmark.Options(
@@ -131,45 +133,5 @@ struct BenchCommand: ParsableCommand {
             print("  \(Int(b.lookupsPerSecond)) token lookups/s, scan \(b.scanSeconds) s (\(b.scanMatches) matches)")
         }
         print("peak RSS: \(result.peakRSSBytes) bytes")
-    }
-}
-
-/// Resident memory of this process, from `/proc` (Linux); 0 elsewhere.
-enum ProcessMemory {
-    static func read(_ path: String) -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Current resident set size in bytes.
-    static func residentBytes() -> Int {
-        let fields = read("/proc/self/statm").split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    /// CPU time of the whole process (user + system, all threads), in seconds.
-    static func cpuSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    /// Peak resident set size (VmHWM) in bytes.
-    static func peakResidentBytes() -> Int {
-        for line in read("/proc/self/status").split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-            return kb * 1024
-        }
-        return 0
     }
 }

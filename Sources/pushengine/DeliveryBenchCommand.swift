@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import PushEngine
+import PushBench
 
 /// `pushengine bench-delivery`: one campaign to N generated installations through the engine,
 /// against a running gateway (`pushengine gateway --mode accept-all`). Used by

@@ -4,6 +4,8 @@ import HTTP2Transport
 import PushCrypto
 import Logging
 import MockGateway
+import PushJSON
+import Replay
 #if canImport(Glibc)
 import Glibc
 #endif

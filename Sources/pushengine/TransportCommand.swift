@@ -1,5 +1,6 @@
 import ArgumentParser
 import HTTP2Transport
+import PushJSON
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +40,13 @@ struct TransportCommand: ParsableCommand {
             waitForTerminationSignal()
             server.shutdown()
             let s = server.statistics
-            print("{\"connections\":\(s.connectionsAccepted),\"requests\":\(s.requestsServed),\"protocol_errors\":\(s.protocolErrors)}")
+            var w = JSONWriter()
+            w.beginObject()
+            w.int("connections", Int64(s.connectionsAccepted))
+            w.int("requests", Int64(s.requestsServed))
+            w.int("protocol_errors", Int64(s.protocolErrors))
+            w.endObject()
+            print(String(decoding: w.bytes, as: UTF8.self))
         }
     }
 
@@ -68,8 +75,18 @@ struct TransportCommand: ParsableCommand {
                 template: TransportCommand.apnsLikeRequest(bodySize: bodySize), threads: threads)
             let r = try generator.run()
             if json {
-                let statuses = r.statuses.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-                print("{\"requests\":\(requests),\"succeeded\":\(r.succeeded),\"failed\":\(r.failed),\"seconds\":\(r.seconds),\"rate\":\(Int(r.requestsPerSecond)),\"statuses\":{\(statuses)}}")
+                var w = JSONWriter()
+                w.beginObject()
+                w.int("requests", Int64(requests))
+                w.int("succeeded", Int64(r.succeeded))
+                w.int("failed", Int64(r.failed))
+                w.double("seconds", r.seconds)
+                w.int("rate", Int64(r.requestsPerSecond))
+                w.beginObject("statuses")
+                for (status, count) in r.statuses.sorted(by: { $0.key < $1.key }) { w.int(String(status), Int64(count)) }
+                w.endObject()
+                w.endObject()
+                print(String(decoding: w.bytes, as: UTF8.self))
             } else {
                 print("finished in \(String(format2(r.seconds)))s, \(Int(r.requestsPerSecond)) req/s")
                 print("requests: \(requests) total, \(r.succeeded) succeeded, \(r.failed) failed")
@@ -83,10 +100,21 @@ struct TransportCommand: ParsableCommand {
     /// A POST like an APNs notification: token path, APNs headers, a JSON body of `bodySize` bytes.
     static func apnsLikeRequest(bodySize: Int) -> HTTP2Request {
         let token = String(repeating: "ab", count: 32)
-        var body = Array("{\"aps\":{\"alert\":{\"title\":\"Hello\",\"body\":\"".utf8)
-        let tail = Array("\"},\"sound\":\"default\"}}".utf8)
-        while body.count + tail.count < bodySize { body.append(UInt8(ascii: "x")) }
-        body += tail
+        func payload(alertBody: String) -> [UInt8] {
+            var w = JSONWriter()
+            w.beginObject()
+            w.beginObject("aps")
+            w.beginObject("alert")
+            w.string("title", "Hello")
+            w.string("body", alertBody)
+            w.endObject()
+            w.string("sound", "default")
+            w.endObject()
+            w.endObject()
+            return w.bytes
+        }
+        let envelope = payload(alertBody: "").count
+        let body = payload(alertBody: String(repeating: "x", count: max(0, bodySize - envelope)))
         return HTTP2Request(
             path: "/3/device/\(token)",
             headerBlock: HTTP2HeaderBlock([

@@ -4,6 +4,7 @@ import HTTP2Transport
 import MockGateway
 import PushCrypto
 import PushIndex
+import PushJSON
 import PushModel
 import PushTestSupport
 

@@ -1,4 +1,5 @@
 import HTTP2Transport
+import PushJSON
 import PushModel
 import Testing
 @testable import Gateways
@@ -12,9 +13,9 @@ import Testing
         let json = String(decoding: try APNsCodec.payload(for: message), as: UTF8.self)
         #expect(json == #"{"aps":{"alert":{"title":"Hi \"you\"","subtitle":"sub","body":"line1\nline2"},"badge":3,"sound":"default","category":"CAT","thread-id":"t1","mutable-content":1,"content-available":1},"deeplink":"app://x","media-url":"https://m/x.png","k":"v","n":7,"o":{"a":[true,null]}}"#)
         // What we write, our reader reads back.
-        let parsed = ResponseJSON(try APNsCodec.payload(for: message))
-        #expect(parsed.root?["aps"]?["alert"]?["body"]?.string == "line1\nline2")
-        #expect(parsed.root?["n"]?.integer == 7)
+        let parsed = try JSONValue.parse(try APNsCodec.payload(for: message))
+        #expect(parsed["aps"]?["alert"]?["body"]?.stringValue == "line1\nline2")
+        #expect(parsed["n"]?.integerValue == 7)
     }
 
     @Test func backgroundPayloadHasNoAlert() throws {

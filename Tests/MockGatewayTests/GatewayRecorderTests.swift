@@ -1,6 +1,7 @@
 import Foundation
 import HTTP2Transport
 import PushTestSupport
+import PushJSON
 import Testing
 @testable import MockGateway
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP2Transport
 import PushCrypto
+import PushJSON
 import PushSync
 import PushTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP2Transport
 import PushCrypto
+import PushJSON
 import PushSync
 @testable import MockGateway
 

@@ -7,6 +7,7 @@ import Logging
 import MockGateway
 @testable import PushEngine
 import PushIndex
+import PushJSON
 import PushModel
 import PushTestSupport
 import Testing

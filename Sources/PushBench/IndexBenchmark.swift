@@ -1,4 +1,5 @@
-public import PushModel
+@_spi(Benchmark) public import PushIndex
+import PushModel
 import Dispatch
 import Synchronization
 
@@ -161,9 +162,10 @@ public enum IndexBenchmark {
             f.generateCPUSeconds = cpuSeconds() - generateCPU0
 
             let rss0 = residentBytes()
-            // The default shard count for the machine (32 on two cores; see `defaultShardCount`).
-            let index = ShardedIndex(configuration: .init(expectedInstallations: options.installations))
-            result.shards = index.rowShards.count
+            // The default shard count for the machine (see `defaultShardCount`).
+            let configuration = ShardedIndex.Configuration(expectedInstallations: options.installations)
+            let index = ShardedIndex(configuration: configuration)
+            result.shards = configuration.rowShards
             let start = clock.now
             let cpu0 = cpuSeconds()
             // The bulk path (`upsert(contentsOf:)`), as a loader or resync would use it: each
@@ -333,9 +335,9 @@ extension IndexBenchmark {
     /// row it names), over a table and a row array of the index's sizes for `installations`;
     /// steps per second over `threads` threads, `pairs` steps in all.
     static func dependentReadPairs(installations: Int, threads: Int, pairs: Int) -> Double {
-        let rowWords = MemoryLayout<Row>.stride / 8
+        let rowWords = ShardedIndex.rowStride / 8
         let rowCount = max(installations, 1024)
-        let slotCount = Int(Double(rowCount) / FingerprintTable.presizeLoad) + 1
+        let slotCount = Int(Double(rowCount) / ShardedIndex.tokenTablePresizeLoad) + 1
         // Slots name random rows; each row's first word is random (it picks the next slot).
         var slots = [UInt64](repeating: 0, count: slotCount)
         var rows = [UInt64](repeating: 0, count: rowCount * rowWords)
@@ -379,110 +381,4 @@ extension IndexBenchmark {
 private struct UnsafeSendable: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<UInt64>
     init(_ buffer: UnsafeBufferPointer<UInt64>) { self.buffer = buffer }
-}
-
-extension IndexBenchmark.Result {
-    /// One JSON object (no Foundation): the issue's keys, then details and the baseline.
-    public var json: String {
-        func number(_ d: Double) -> String {
-            guard d.isFinite else { return "null" }
-            return String(Double(Int64((d * 1000).rounded())) / 1000)
-        }
-        func figures(_ f: IndexBenchmark.Figures) -> String {
-            """
-            {"installations":\(f.installations),"build_seconds":\(number(f.buildSeconds)),"build_cpu_seconds":\(number(f.buildCPUSeconds)),\
-            "build_per_second":\(number(f.buildPerSecond)),"generate_seconds":\(number(f.generateSeconds)),\
-            "generate_cpu_seconds":\(number(f.generateCPUSeconds)),"bytes_per_installation":\(number(f.bytesPerInstallation)),\
-            "attribute_write_seconds":\(number(f.attributeSeconds)),"attribute_bytes_per_user":\(number(f.attributeBytesPerUser)),\
-            "lookups_per_second":\(number(f.lookupsPerSecond)),"full_lookups_per_second":\(number(f.fullLookupsPerSecond)),"lookup_cpu_seconds":\(number(f.lookupCPUSeconds)),\
-            "batched_lookups_per_second":\(number(f.batchedLookupsPerSecond)),"batched_lookup_cpu_seconds":\(number(f.batchedLookupCPUSeconds)),\
-            "scan_seconds":\(number(f.scanSeconds)),"scan_cpu_seconds":\(number(f.scanCPUSeconds)),\
-            "scan_matches":\(f.scanMatches),"scan_ns_per_installation":\(number(f.scanNanosecondsPerInstallation)),\
-            "target_scan_seconds":\(number(f.targetScanSeconds)),"target_scan_cpu_seconds":\(number(f.targetScanCPUSeconds)),\
-            "target_scan_matches":\(f.targetScanMatches),\
-            "field_scan_seconds":\(number(f.fieldScanSeconds)),"field_scan_matches":\(f.fieldScanMatches)}
-            """
-        }
-        let i = index
-        return """
-            {"installations":\(options.installations),"seed":\(options.seed),"threads":\(options.threads),"shards":\(shards),\
-            "index_build_seconds":\(number(i.buildSeconds)),"build_per_second":\(number(i.buildPerSecond)),\
-            "bytes_per_installation":\(number(i.bytesPerInstallation)),"lookups_per_second":\(number(i.lookupsPerSecond)),\
-            "scan_seconds":\(number(i.scanSeconds)),"peak_rss_bytes":\(peakRSSBytes),\
-            "dependent_read_pairs_per_second":\(number(dependentReadPairsPerSecond)),\
-            "index":\(figures(i)),"baseline":\(baseline.map(figures) ?? "null")}
-            """
-    }
-}
-
-/// The naive reference the index is measured against: `[String: Installation]` keyed by
-/// the installation ID's text, a token dictionary and an attribute dictionary, all behind
-/// one lock. Benchmark use only.
-public final class DictionaryBaseline: Sendable {
-    struct State: Sendable {
-        var byID: [String: Installation] = [:]
-        var byToken: [DeviceToken: String] = [:]
-        var attributes: [CustomID: [AttributeName: AttributeValue]] = [:]
-    }
-
-    let state = Mutex(State())
-
-    /// Creates an empty reference store.
-    public init() {}
-
-    /// Inserts or replaces an installation.
-    public func upsert(_ i: Installation) {
-        let key = i.id.description
-        state.withLock { s in
-            if let old = s.byID[key], let token = old.token { s.byToken[token] = nil }
-            s.byID[key] = i
-            if let token = i.token { s.byToken[token] = key }
-        }
-    }
-
-    /// Merges attributes.
-    public func setAttributes(_ values: [AttributeName: AttributeValue], for user: CustomID) {
-        state.withLock { s in
-            var current = s.attributes[user] ?? [:]
-            for (k, v) in values { current[k] = v == .null ? nil : v }
-            s.attributes[user] = current
-        }
-    }
-
-    /// The installation holding a token.
-    public func installation(forToken token: DeviceToken) -> Installation? {
-        state.withLock { s in s.byToken[token].flatMap { s.byID[$0] } }
-    }
-
-    func scan(batchSize: Int, _ matches: (Installation, [CustomID: [AttributeName: AttributeValue]]) -> Bool,
-              _ body: ([Installation]) -> Void) -> Int {
-        var batches: [[Installation]] = []
-        var total = 0
-        state.withLock { s in
-            var batch: [Installation] = []
-            for i in s.byID.values where matches(i, s.attributes) {
-                batch.append(i)
-                if batch.count == batchSize { batches.append(batch); batch = [] }
-            }
-            if !batch.isEmpty { batches.append(batch) }
-        }
-        for b in batches { total += b.count; body(b) }
-        return total
-    }
-
-    /// The benchmark's attribute scan.
-    public func scanGoldOver30(batchSize: Int, _ body: ([Installation]) -> Void) -> Int {
-        scan(batchSize: batchSize, { i, attributes in
-            guard let user = i.customID, let values = attributes[user],
-                  values[InstallationGenerator.tierName] == .string("gold"),
-                  case .int(let age)? = values[InstallationGenerator.ageName] else { return false }
-            return age > 30
-        }, body)
-    }
-
-    /// The benchmark's field scan.
-    public func scanFrenchOptedIn(batchSize: Int, _ body: ([Installation]) -> Void) -> Int {
-        let fr = try! LanguageCode("fr")
-        return scan(batchSize: batchSize, { i, _ in i.language == fr && i.pushOptIn }, body)
-    }
 }

@@ -7,6 +7,7 @@ import PushCrypto
 import Logging
 public import PushIndex
 public import PushModel
+@_spi(Benchmark) import PushEngine
 import Synchronization
 #if canImport(Glibc)
 import Glibc
