@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7's comparison, in one run on this machine against ONE gateway process (ours:
+# The fan-out comparison, in one run on this machine against ONE gateway process (ours:
 # `pushengine gateway --mode accept-all`, TLS, started here once), interleaved per round:
 #   1. h2load with the same connections x streams and the same APNs request (path shape, headers, body);
 #   2. `pushengine bench --gateway 127.0.0.1:PORT --ca-file ...` (all iOS, all opted in: N requests);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end fan-out (issue 6): one campaign to N generated installations through the engine
+# End-to-end fan-out: one campaign to N generated installations through the engine
 # (index scan -> dispatcher -> APNs requests over TLS -> outcomes -> event log) against the mock
 # gateway in accept-all mode, next to h2load against the same gateway process with the same
 # connections and streams, interleaved in the same run. Prints each run and the medians.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Speed of the mock gateway against nghttpd, same h2load flags, same run (issue 3).
+# Speed of the mock gateway against nghttpd, same h2load flags, same run.
 # Usage: scripts/bench-gateway.sh [ROUNDS=3] [REQUESTS=200000]
 # Needs a release build: swift build -c release --product pushengine [--scratch-path DIR]
 #   (set PUSHENGINE_BIN to the binary if it is not .build/release/pushengine).

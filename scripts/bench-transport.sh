@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Transport benchmark (issue 2): in one run, on this machine, POST with a ~200-byte JSON body
+# Transport benchmark: in one run, on this machine, POST with a ~200-byte JSON body
 # and APNs-like headers, -c 2 -m 100, over h2c and TLS:
 #   1. h2load -> our server   vs  h2load -> nghttpd           (same flags)
 #   2. our client -> our server vs h2load -> our server
@@ -117,7 +117,7 @@ cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 machine="$(nproc) cores, ${cpu:-unknown CPU}, $(uname -r), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 section="$(cat <<MD
 <!-- transport:begin -->
-## HTTP/2 transport (issue 2)
+## HTTP/2 transport
 
 Command: \`scripts/bench-transport.sh $N $RUNS\` — run on $(date -u +%Y-%m-%d), machine: $machine.
 POST \`$path\` with a 200-byte JSON body and APNs-like headers, \`-c $C -m $M -t 1\`, $N requests per run,

@@ -244,7 +244,7 @@ def report(args):
         if begin in doc and end in doc:
             doc = doc[:doc.index(begin)] + text + doc[doc.index(end) + len(end):]
         else:
-            doc = doc.rstrip("\n") + "\n\n## Bench compare (issue 7)\n\n" + text + "\n"
+            doc = doc.rstrip("\n") + "\n\n## Bench compare\n\n" + text + "\n"
         open(args.performance, "w").write(doc)
     return 0
 

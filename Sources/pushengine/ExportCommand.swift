@@ -69,7 +69,7 @@ struct UserbaseCommand: ParsableCommand {
 
 /// Hidden: `pushengine export throughput` measures the event log's spill path against a
 /// baseline (`FileHandle` + `String` interpolation and one write per line) in the same run.
-/// Its output is what PERFORMANCE.md's "Event log (issue 5)" section records.
+/// Its output is what PERFORMANCE.md's "Event log" section records.
 struct ThroughputCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "throughput",

@@ -109,7 +109,7 @@ struct BenchCommandTests {
         #expect((json["csv_files"] as? Int ?? 0) >= 2, "one event file per platform")
     }
 
-    @Test("--json prints one object with the issue's keys and sane values, and nothing else on stdout")
+    @Test("--json prints one object with every summary key and sane values, and nothing else on stdout")
     func jsonKeys() throws {
         let out = Self.temporaryDirectory("json")
         defer { try? FileManager.default.removeItem(atPath: out) }
