@@ -2,12 +2,12 @@ import ArgumentParser
 
 /// The `pushengine` command: thin wiring over the libraries.
 @main
-struct PushEngineCommand: ParsableCommand {
+struct PushEngineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pushengine",
         abstract: "An in-memory, high-throughput push delivery engine (APNs / FCM over HTTP/2).",
         version: PushEngineVersion.current,
-        subcommands: [GatewayCommand.self, ExportCommand.self, TransportCommand.self, BenchCommand.self, DeliveryBenchCommand.self]
+        subcommands: [GatewayCommand.self, ExportCommand.self, TransportCommand.self, BenchCommand.self, DeliveryBenchCommand.self, TransactionalBenchCommand.self]
     )
 }
 
