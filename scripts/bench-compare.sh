@@ -67,21 +67,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aioapns, matpl
 fi
 py="$venv/bin/python"
 
-work="$(mktemp -d)"
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/accept-all-gateway.sh"
 
 gateway_command="pushengine gateway --port 0 --threads $gateway_threads --mode accept-all --tls-cert .certs/server.pem --tls-key .certs/server.key"
-"$bin" gateway --port 0 --threads "$gateway_threads" --mode accept-all \
-  --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" >"$work/gw.out" 2>/dev/null &
-gateway_pid=$!
-for _ in $(seq 1 100); do grep -q '^listening on' "$work/gw.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/gw.out")
-[ -n "$port" ] || { echo "bench-compare: the gateway did not start" >&2; exit 1; }
+start_gateway "$bin" "$gateway_threads"
 echo "bench-compare: gateway (pid $gateway_pid) on 127.0.0.1:$port"
 
 # The engine's request: /3/device/<64 hex>, apns-topic, apns-push-type, a bearer JWT, this body.

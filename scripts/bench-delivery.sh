@@ -21,19 +21,9 @@ threads="${5:-2}"
 bin="${PUSHENGINE_BIN:-$root/.build/release/pushengine}"
 certs="$root/.certs"
 bash "$root/scripts/gen-test-certs.sh" "$certs" >/dev/null
-work="$(mktemp -d)"
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/accept-all-gateway.sh"
 
-"$bin" gateway --port 0 --threads "${GATEWAY_THREADS:-1}" --mode accept-all \
-  --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" >"$work/gw.out" 2>/dev/null &
-gateway_pid=$!
-for _ in $(seq 1 100); do grep -q '^listening on' "$work/gw.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/gw.out")
+start_gateway "$bin" "${GATEWAY_THREADS:-1}"
 
 token=$(printf 'ab%.0s' $(seq 1 32))
 auth=()

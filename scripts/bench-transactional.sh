@@ -12,19 +12,8 @@ rounds="${1:-3}"; small="${2:-1000}"; large="${3:-10000}"
 bin="${PUSHENGINE_BIN:-$root/.build/release/pushengine}"
 certs="$root/.certs"
 bash "$root/scripts/gen-test-certs.sh" "$certs" >/dev/null
-work="$(mktemp -d)"
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-"$bin" gateway --port 0 --threads 1 --mode accept-all --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" \
-  >"$work/gw.out" 2>/dev/null &
-gateway_pid=$!
-for _ in $(seq 1 100); do grep -q '^listening on' "$work/gw.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/gw.out")
-[ -n "$port" ] || { echo "the gateway did not start" >&2; exit 1; }
+source "$root/scripts/accept-all-gateway.sh"
+start_gateway "$bin" 1
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mem_small=""; mem_large=""
 for round in $(seq 1 "$rounds"); do

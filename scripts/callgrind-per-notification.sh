@@ -14,19 +14,8 @@ if [ "${1:-}" = "-n" ]; then n="$2"; shift 2; fi
 command -v valgrind >/dev/null || { echo "valgrind missing (apt-get install valgrind)" >&2; exit 1; }
 certs="$root/.certs"
 bash "$root/scripts/gen-test-certs.sh" "$certs" >/dev/null
-work="$(mktemp -d)"
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-"$1" gateway --port 0 --threads 1 --mode accept-all --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" \
-  >"$work/gw.out" 2>/dev/null &
-gateway_pid=$!
-for _ in $(seq 1 100); do grep -q '^listening on' "$work/gw.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/gw.out")
-[ -n "$port" ] || { echo "the gateway did not start" >&2; exit 1; }
+source "$root/scripts/accept-all-gateway.sh"
+start_gateway "$1" 1
 
 instructions() {  # BINARY COUNT -> total instructions of the whole process
   local out="$work/cg.$RANDOM"
