@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "PushJSON", targets: ["PushJSON"]),
         .library(name: "PushIndex", targets: ["PushIndex"]),
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "Gateways", targets: ["Gateways"]),
+        .library(name: "Delivery", targets: ["Delivery"]),
         .library(name: "MockGateway", targets: ["MockGateway"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "PushEngine", targets: ["PushEngine"]),
