@@ -30,10 +30,13 @@ extension GatewaySender {
         var wire: [Wire] = []
         var free: [Int] = []
         var used = 0
+        /// The most slots ever used at once (the high-water mark of `used`).
+        var peak = 0
 
         /// Inserts a slot whose first request is about to be handed to the transport.
         mutating func insert(_ slot: consuming Slot, sentAt: UInt64) -> Int {
             used += 1
+            peak = max(peak, used)
             if let i = free.popLast() {
                 slots[i] = slot
                 wire[i].serial &+= 1

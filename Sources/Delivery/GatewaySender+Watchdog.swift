@@ -17,14 +17,22 @@ extension GatewaySender {
     private func scheduleSweep() {
         guard !closing.load(ordering: .acquiring) else { return }
         let interval = max(lostAfter / 4, 1_000_000_000)
-        timer.schedule(at: monotonicNanoseconds() &+ interval) { [weak self] in self?.sweep() }
+        timer.schedule(at: monotonicNanoseconds() &+ interval) { [weak self] in
+            guard let self else { return }
+            self.sweep(now: monotonicNanoseconds())
+            self.scheduleSweep()
+        }
     }
 
     /// Every request gets a completion from the transport by its deadline; should one never
     /// come, the target would wait forever. The sweep treats such a request as a transient
     /// failure (retried or ended), and bumps the slot's serial so a late completion is ignored.
-    func sweep() {
-        let now = monotonicNanoseconds()
+    ///
+    /// `now` is the monotonic time the sweep judges by: the periodic sweep passes the real one;
+    /// a test passes a later one to decide that requests are lost without waiting for it.
+    /// Returns how many requests it found lost.
+    @discardableResult
+    func sweep(now: UInt64) -> Int {
         let limit = lostAfter
         let lost: [(UInt64, Slot)] = table.withLock { t in
             var found: [(UInt64, Slot)] = []
@@ -42,7 +50,7 @@ extension GatewaySender {
             let failure = TransientFailure(reason: "no completion from the transport")
             handle(lost.map { ($0.0, $0.1, DeliveryOutcome.failed(failure)) })
         }
-        scheduleSweep()
+        return lost.count
     }
 
     /// Waits for in-flight targets to end (up to `timeout`), then stops retrying (waiting

@@ -87,6 +87,9 @@ public final class GatewaySender: Sendable {
     /// Targets between submission and final event.
     public var inFlight: Int { table.withLock { $0.used } }
 
+    /// The most targets ever between submission and final event at once (tests: the window holds).
+    var peakInFlight: Int { table.withLock { $0.peak } }
+
     /// The credential rejection that survived a reissue, if any: the app's credentials need attention.
     public var credentialsFlag: RejectionReason? { credentialProblem.withLock { $0 } }
 

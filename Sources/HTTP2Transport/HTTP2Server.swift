@@ -49,6 +49,9 @@ public struct HTTP2ServerStatistics: Sendable, Hashable {
     public var requestsServed: Int
     /// Connections closed because of TLS or HTTP/2 protocol errors (garbage, bad HPACK…).
     public var protocolErrors: Int
+    /// PING frames received from clients (keepalive; ACKs not counted). Each is answered by
+    /// nghttp2 on the same connection.
+    public var pingsReceived: Int
 }
 
 /// An HTTP/2 server (TLS with ALPN `h2`, or h2c) on its own event loops. Each complete
@@ -75,6 +78,7 @@ public final class HTTP2Server: @unchecked Sendable {
     fileprivate let accepted = Atomic<Int>(0)
     fileprivate let served = Atomic<Int>(0)
     fileprivate let protocolErrors = Atomic<Int>(0)
+    fileprivate let pings = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     /// The bound port (the real one when 0 was asked for).
     public private(set) var port: Int = 0
@@ -121,7 +125,8 @@ public final class HTTP2Server: @unchecked Sendable {
             connectionsAccepted: accepted.load(ordering: .relaxed),
             connectionsOpen: connections.withLock { $0.count },
             requestsServed: served.load(ordering: .relaxed),
-            protocolErrors: protocolErrors.load(ordering: .relaxed))
+            protocolErrors: protocolErrors.load(ordering: .relaxed),
+            pingsReceived: pings.load(ordering: .relaxed))
     }
 
     /// Stops accepting, sends GOAWAY on every connection, waits up to `gracePeriod` for
@@ -228,6 +233,7 @@ final class ServerConnection: SocketConnection {
     @exclusivity(unchecked) private var dueTimer: UInt64?
     @exclusivity(unchecked) private var dueAt: UInt64 = 0
     @exclusivity(unchecked) private var servedReported = 0
+    @exclusivity(unchecked) private var pingsReported = 0
 
     init(loop: EventLoop, core: HTTP2ServerCore, server: HTTP2Server) {
         self.core = core
@@ -264,6 +270,11 @@ final class ServerConnection: SocketConnection {
         if served != servedReported {
             server.served.wrappingAdd(served - servedReported, ordering: .relaxed)
             servedReported = served
+        }
+        let pings = core.pingsReceived
+        if pings != pingsReported {
+            server.pings.wrappingAdd(pings - pingsReported, ordering: .relaxed)
+            pingsReported = pings
         }
         if core.dropRequested {
             finish(nil)

@@ -54,6 +54,8 @@ final class HTTP2ServerCore: NGHTTP2Session {
     @exclusivity(unchecked) private(set) var isDraining = false
     /// Requests answered (stats).
     @exclusivity(unchecked) private(set) var requestsServed = 0
+    /// PING frames received that ask for an answer (not ACKs; nghttp2 answers them itself).
+    @exclusivity(unchecked) private(set) var pingsReceived = 0
     /// Error strings nghttp2 reported (logged by the driver).
     @exclusivity(unchecked) private(set) var lastError: String?
 
@@ -137,6 +139,8 @@ final class HTTP2ServerCore: NGHTTP2Session {
         if (type == FrameType.headers.rawValue || type == FrameType.data.rawValue),
            flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, stream(streamID) != nil {
             ready.append(streamID)
+        } else if type == FrameType.ping.rawValue, flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+            pingsReceived += 1
         }
         return 0
     }

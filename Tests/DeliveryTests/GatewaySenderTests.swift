@@ -160,17 +160,33 @@ import Testing
     }
 
     @Test func aRequestTheTransportNeverCompletesIsRetriedAndItsLateAnswerIgnored() async throws {
-        // The watchdog limit (request timeout 20 s + margin −19.9 s = 0.1 s) is far below the
-        // gateway's 2 s latency: every request looks lost to the sweep (about once a second) and
-        // is retried; the answers that come later carry a stale serial and are ignored.
-        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .ok, latency: .fixed(.seconds(2)))])
-        let h = try Harness(scenario: scenario, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2)),
-                            lostRequestMargin: .milliseconds(-19_900))
+        // The gateway holds every answer 2 s, and answers each token's first request 503 (its
+        // retry 200). The test, not the wall clock, decides that the first requests are lost:
+        // once the gateway has all three, it runs the watchdog's sweep at a time past the limit
+        // (request timeout 20 s + margin 10 s; the periodic sweep, judging by real time, finds
+        // nothing lost within this test). The three are retried; their late 503s carry a stale
+        // serial and must be ignored (honoured, they would end the targets: 2 attempts at most);
+        // the retries are accepted.
+        let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(), answer: .transient(status: 503, firstTries: 1),
+                                                     latency: .fixed(.seconds(2)))])
+        let h = try Harness(scenario: scenario, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2)))
         defer { h.shutdown() }
-        let progress = try await h.campaign(TestData.index(3), template: h.template())
+        let run = try h.dispatcher(TestData.index(3)).launchCampaign(.random(), segment: .all, templates: [.iOS: h.template()])
+        let gateway = h.server.gateway.statistics
+        for _ in 0..<10_000 where gateway.snapshot().requests < 3 { usleep(1000) }
+        #expect(gateway.snapshot().requests == 3, "the first attempts reached the gateway")
+        #expect(h.sender.sweep(now: monotonicNanoseconds() &+ h.sender.lostAfter &+ 1) == 3,
+                "the sweep finds the three unanswered requests lost")
+        #expect(h.sender.lostRequestCount == 3)
+        let progress = await run.finished(within: .seconds(30))
         #expect(progress.targeted == 3 && progress.isFinished)
+        #expect(progress.sent == 3, "the retries are accepted")
+        // The first attempts' answers arrive after the sweep and match no in-flight request.
+        for _ in 0..<10_000 where h.sender.strayCompletions < 3 { usleep(1000) }
+        #expect(h.sender.strayCompletions == 3, "the late answers are ignored")
+        #expect(gateway.snapshot().byStatus == [503: 3, 200: 3])
         #expect(h.sink.recorded.count == 3)
-        #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 })
+        #expect(h.eventsByInstallation.values.allSatisfy { $0.count == 1 && $0[0].attempts == 2 })
         #expect(h.sender.lostRequestCount >= 3)
         #expect(h.sender.inFlight == 0)
     }

@@ -226,8 +226,13 @@ import Glibc
             loop: loop, onCompletions: collector.handler, onClose: collector.onClose)
         conn.submit(HTTP2Request(path: "/a", tag: 1))
         #expect(collector.wait(for: 1).count == 1)
-        usleep(300_000)  // many ping intervals of idleness
+        // Idle from here on. The client sends its next PING only once the last one is answered,
+        // so a third PING at the server proves the first two were sent and answered.
+        for _ in 0..<10_000 where server.statistics.pingsReceived < 3 && conn.state == .ready { usleep(1000) }
+        #expect(server.statistics.pingsReceived >= 3, "keepalive PINGs must be sent while idle")
         #expect(conn.state == .ready)
+        #expect(collector.closeErrors.isEmpty)
+        #expect(server.statistics.connectionsAccepted == 1, "the same connection stays open")
         conn.submit(HTTP2Request(path: "/b", tag: 2))
         let done = collector.wait(for: 2)
         #expect(try done.last?.result.get().status == 200)

@@ -76,17 +76,23 @@ func oneRequest(port: Int, tls: TLSClientConfiguration? = nil) throws -> Int? {
     }
 
     @Test func gracefulShutdownLetsInFlightRequestsFinish() throws {
-        let server = try HTTP2Server(configuration: .init(threads: 1), handler: ConcurrencyProbe(delay: .milliseconds(200)))
+        // Every answer is held 1 s after the handler has seen its request: long enough that the
+        // shutdown below begins while all of them are still to be sent.
+        let probe = ConcurrencyProbe(delay: .seconds(1))
+        let server = try HTTP2Server(configuration: .init(threads: 1), handler: probe)
         let loop = EventLoop()
         defer { loop.shutdown() }
         let collector = CompletionCollector()
         let conn = try HTTP2ClientConnection(configuration: .init(host: "127.0.0.1", port: server.port, tls: nil),
                                              loop: loop, onCompletions: collector.handler)
         conn.submit((0..<20).map { HTTP2Request(path: "/", tag: UInt64($0)) })
-        // Wait until the server has all 20 (bounded), then shut it down mid-flight.
-        for _ in 0..<500 where server.statistics.connectionsOpen == 0 || conn.load < 20 { usleep(1000) }
-        usleep(50_000)
+        // Wait (bounded) until the handler has seen all 20, then shut the server down mid-flight.
+        for _ in 0..<10_000 where probe.received < 20 { usleep(1000) }
+        #expect(probe.received == 20)
+        let servedBeforeShutdown = server.statistics.requestsServed
+        #expect(servedBeforeShutdown < 20, "the shutdown must begin with requests in flight")
         server.shutdown(gracePeriod: .seconds(10))
+        #expect(server.statistics.requestsServed == 20, "shutdown returns once every in-flight stream is answered")
         let done = collector.wait(for: 20)
         #expect(done.count == 20)
         let ok = done.filter { (try? $0.result.get().status) == 200 }.count

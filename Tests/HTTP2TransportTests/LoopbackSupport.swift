@@ -9,7 +9,7 @@ import Glibc
 
 /// Counts the most streams a server ever had open at once, and answers like `EchoHandler`.
 final class ConcurrencyProbe: HTTP2ServerHandler {
-    private let state = Locked<(open: Int, peak: Int)>((0, 0))
+    private let state = Locked<(open: Int, peak: Int, received: Int)>((0, 0, 0))
     let delay: Duration?
     init(delay: Duration? = nil) { self.delay = delay }
     func handle(_ request: HTTP2ServerRequest) throws -> HTTP2ServerResponse {
@@ -17,11 +17,14 @@ final class ConcurrencyProbe: HTTP2ServerHandler {
         state.withLock { s in
             s.open += 1
             s.peak = max(s.peak, s.open)
+            s.received += 1
         }
         defer { state.withLock { $0.open -= 1 } }
         return HTTP2ServerResponse(status: 200, headers: [HTTP2HeaderField("x-path", request.path)], delay: delay)
     }
     var peak: Int { state.withLock { $0.peak } }
+    /// Requests that reached the handler.
+    var received: Int { state.withLock { $0.received } }
 }
 
 func serverTLS() throws -> TLSServerConfiguration {
