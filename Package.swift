@@ -70,7 +70,7 @@ let package = Package(
 
         // Layer 2.
         .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
-        .target(name: "EventLog", dependencies: ["PushJSON", "PushModel"], swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["PushJSON", "PushModel", "PushSync"], swiftSettings: strict),
 
         // Gateways uses HTTP2Transport only for its public request/header-block types.
         .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushJSON", "PushModel", "PushSync"], swiftSettings: strict),
@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushCrypto", "PushJSON",
+                "HTTP2Transport", "PushCrypto", "PushJSON", "PushModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -115,7 +115,7 @@ let package = Package(
             name: "PushBench",
             dependencies: [
                 "PushEngine", "Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel",
-                "EventLog",
+                "PushSync", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -136,7 +136,7 @@ let package = Package(
         // loopback handlers, delivery test data); not a product.
         .target(
             name: "PushTestSupport",
-            dependencies: ["Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel", "PushSync"],
+            dependencies: ["Delivery", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel", "PushSync"],
             swiftSettings: strict
         ),
 
@@ -150,13 +150,13 @@ let package = Package(
         .testTarget(
             name: "DeliveryTests",
             dependencies: ["Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON",
-                           "PushModel", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
+                           "PushModel", "PushSync", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockGateway", "HTTP2Transport", "PushJSON"], swiftSettings: strict),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushJSON", "PushSync", "PushTestSupport"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushJSON", "PushModel", "PushSync", "PushTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

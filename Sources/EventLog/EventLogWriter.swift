@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+public import PushModel
 import Synchronization
 
 /// The event log: producers append batches, one writer thread turns them into daily CSV
@@ -19,7 +20,7 @@ import Synchronization
 /// day of the event's own time, so a late event lands in its own day's file. Files are
 /// written as `NAME.csv.partial` in ``EventLogConfiguration/spoolDirectory`` and handed to the
 /// ``EventFileSink`` under their final name once `day end + grace <= now` (the injected
-/// ``EventLogClock``). An event that arrives after its day was published starts a new partial
+/// ``PushClock``). An event that arrives after its day was published starts a new partial
 /// file for that day; the sink appends its lines to the published file (see
 /// ``CompletedFile/Disposition/appendToExisting(headerByteCount:)``). Days with no event
 /// produce no file.
@@ -47,11 +48,11 @@ public final class EventLogWriter: Sendable {
     /// Recovers the spool directory (torn-line repair), then starts the writer thread.
     /// - Throws: ``EventLogError`` when the spool directory cannot be created, listed or repaired.
     public convenience init(configuration: EventLogConfiguration, sink: some EventFileSink,
-                clock: some EventLogClock = SystemEventLogClock()) throws(EventLogError) {
+                clock: PushClock = .system) throws(EventLogError) {
         try self.init(configuration: configuration, sink: sink, clock: clock, fileSystem: POSIXFileSystem())
     }
 
-    init(configuration: EventLogConfiguration, sink: any EventFileSink, clock: any EventLogClock,
+    init(configuration: EventLogConfiguration, sink: any EventFileSink, clock: PushClock,
          fileSystem: any SpoolFileSystem) throws(EventLogError) {
         let (recovered, repairs) = try EventLogWriter.recover(configuration: configuration, fileSystem: fileSystem)
         var initial = EventLogStatus.initial

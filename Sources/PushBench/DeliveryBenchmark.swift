@@ -7,6 +7,7 @@ import PushCrypto
 import Logging
 public import PushIndex
 public import PushModel
+import PushSync
 @_spi(Benchmark) import PushEngine
 import Synchronization
 #if canImport(Glibc)
@@ -278,11 +279,8 @@ public enum DeliveryBenchmark {
         do { return try RSAPrivateKey.generate() } catch { throw .gateway(.invalidCredentials(context: "service account key: \(error)")) }
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    /// Monotonic seconds, for elapsed times.
+    static func now() -> Double { Double(monotonicNanoseconds()) / 1e9 }
 }
 
 /// Forwards final events and counts those that took more than one request.

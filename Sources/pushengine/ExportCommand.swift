@@ -130,7 +130,7 @@ struct ThroughputCommand: ParsableCommand {
     /// subscription changes and in-app events, over 65 536 distinct users. (Recent times:
     /// a day past its grace period would be published during the run.)
     static func makeBatches(lines: Int, app: ExportApp) throws -> [EventBatch] {
-        let hourAgo = SystemEventLogClock().now().secondsSinceEpoch - 3600
+        let hourAgo = PushClock.system.nowSeconds() - 3600
         let users = try (0..<65_536).map { n in
             EventUser(customID: try LogField("user-\(n)", field: "custom ID"),
                       installationID: try LogField(String(format: "%08x-5a1e-4c1b-9d2e-%012x", n, n * 7919), field: "installation ID"))
