@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 public import PushModel
+import PushSync
 import Synchronization
 
 /// The event log: producers append batches, one writer thread turns them into daily CSV
@@ -41,7 +42,7 @@ import Synchronization
 public final class EventLogWriter: Sendable {
     private let queue: BatchQueue
     private let statusBox: EventLogStatusBox
-    private let thread: Mutex<pthread_t?>
+    private let thread: Mutex<PushThread?>
     /// What the start-up repair did (also in ``status``).
     public let repairs: [TornLineRepair]
 
@@ -64,7 +65,9 @@ public final class EventLogWriter: Sendable {
         let core = EventLogCore(configuration: configuration, clock: clock, sink: sink, fileSystem: fileSystem,
                                 queue: queue, status: statusBox, recovered: recovered)
         self.thread = Mutex(nil)
-        let handle = EventLogWriter.startThread(core)
+        // `core` is not Sendable: it is handed to the writer thread and never touched here again.
+        nonisolated(unsafe) let handedOver = core
+        let handle = PushThread.start { handedOver.run() }
         thread.withLock { $0 = handle }
     }
 
@@ -100,13 +103,13 @@ public final class EventLogWriter: Sendable {
     /// Idempotent.
     /// - Throws: the write error if the last lines could not be written.
     public func shutdown() throws(EventLogError) {
-        let handle = thread.withLock { handle -> pthread_t? in
+        let handle = thread.withLock { handle -> PushThread? in
             defer { handle = nil }
             return handle
         }
         guard let handle else { return }
         queue.requestShutdown()
-        pthread_join(handle, nil)
+        handle.join()
         queue.markWriterExited()
         if let refusal = statusBox.withLock({ $0.refusal }) { throw refusal }
     }
@@ -144,17 +147,5 @@ public final class EventLogWriter: Sendable {
                                  bufferByteCount: configuration.flush.bufferByteCount))
         }
         return (files, repairs)
-    }
-
-    private static func startThread(_ core: EventLogCore) -> pthread_t {
-        var handle = pthread_t()
-        let context = Unmanaged.passRetained(core).toOpaque()
-        let result = pthread_create(&handle, nil, { raw in
-            let core = Unmanaged<EventLogCore>.fromOpaque(raw!).takeRetainedValue()
-            core.run()
-            return nil
-        }, context)
-        precondition(result == 0, "pthread_create failed for the event log writer (\(result))")
-        return handle
     }
 }
