@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "PushCrypto",
-            dependencies: ["COpenSSL", "CPushShims"],
+            dependencies: ["COpenSSL", "CPushShims", "PushSync"],
             swiftSettings: strict
         ),
         .target(name: "PushModel", swiftSettings: strict),
@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushCrypto", "PushJSON", "PushModel",
+                "HTTP2Transport", "PushCrypto", "PushJSON", "PushModel", "PushSync",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushCrypto", "PushModel", "PushJSON", "EventLog", "MockGateway", "Replay", "PushBench",
+                "HTTP2Transport", "PushCrypto", "PushModel", "PushJSON", "PushSync", "EventLog", "MockGateway", "Replay", "PushBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
