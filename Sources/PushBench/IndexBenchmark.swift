@@ -341,16 +341,9 @@ extension IndexBenchmark {
         // Slots name random rows; each row's first word is random (it picks the next slot).
         var slots = [UInt64](repeating: 0, count: slotCount)
         var rows = [UInt64](repeating: 0, count: rowCount * rowWords)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        for i in 0..<slotCount { slots[i] = next() % UInt64(rowCount) }
-        for r in 0..<rowCount { rows[r * rowWords] = next() }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        for i in 0..<slotCount { slots[i] = random.next() % UInt64(rowCount) }
+        for r in 0..<rowCount { rows[r * rowWords] = random.next() }
         let perThread = max(1, pairs / threads)
         let clock = ContinuousClock()
         let ends = Atomic<Int>(0)
