@@ -63,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "PushCrypto",
-            dependencies: ["COpenSSL", "CPushShims"],
+            dependencies: ["COpenSSL", "CPushShims", "PushSync"],
             swiftSettings: strict
         ),
         .target(name: "PushModel", swiftSettings: strict),
@@ -72,7 +72,7 @@ let package = Package(
 
         // Layer 2.
         .target(name: "PushIndex", dependencies: ["PushModel", "PushSync"], swiftSettings: strict),
-        .target(name: "EventLog", dependencies: ["PushJSON", "PushModel"], swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["PushJSON", "PushModel", "PushSync"], swiftSettings: strict),
 
         // Gateways uses HTTP2Transport only for its public request/header-block types.
         .target(name: "Gateways", dependencies: ["HTTP2Transport", "PushCrypto", "PushJSON", "PushModel", "PushSync"], swiftSettings: strict),
@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "MockGateway",
             dependencies: [
-                "HTTP2Transport", "PushCrypto", "PushJSON",
+                "HTTP2Transport", "PushCrypto", "PushJSON", "PushModel", "PushSync",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -117,7 +117,7 @@ let package = Package(
             name: "PushBench",
             dependencies: [
                 "PushEngine", "Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel",
-                "EventLog",
+                "PushSync", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -127,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "pushengine",
             dependencies: [
-                "HTTP2Transport", "PushCrypto", "PushModel", "PushJSON", "EventLog", "MockGateway", "Replay", "PushBench",
+                "HTTP2Transport", "PushCrypto", "PushModel", "PushJSON", "PushSync", "EventLog", "MockGateway", "Replay", "PushBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -138,7 +138,7 @@ let package = Package(
         // loopback handlers, delivery test data); not a product.
         .target(
             name: "PushTestSupport",
-            dependencies: ["Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel", "PushSync"],
+            dependencies: ["Delivery", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON", "PushModel", "PushSync"],
             swiftSettings: strict
         ),
 
@@ -152,13 +152,13 @@ let package = Package(
         .testTarget(
             name: "DeliveryTests",
             dependencies: ["Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushJSON",
-                           "PushModel", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
+                           "PushModel", "PushSync", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockGateway", "HTTP2Transport", "PushJSON"], swiftSettings: strict),
         .testTarget(
             name: "MockGatewayTests",
-            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushJSON", "PushSync", "PushTestSupport"],
+            dependencies: ["MockGateway", "HTTP2Transport", "PushCrypto", "PushJSON", "PushModel", "PushSync", "PushTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import PushSync
 public import Gateways
 public import HTTP2Transport
+public import PushModel
 import Synchronization
 
 /// FCM access tokens from the service account's `token_uri` (JWT-bearer grant, RS256), cached
@@ -16,7 +17,7 @@ public final class FCMAccessTokenCache: FCMAccessTokenProvider {
     public let refreshMargin: Duration
     /// Longest wait for the token endpoint.
     public let fetchTimeout: Duration
-    private let clock: WallClock
+    private let clock: PushClock
     private let tls: TLSClientConfiguration?
     private let endpoint: (host: String, port: Int, path: String, tls: Bool)
     private let loop: EventLoop
@@ -33,7 +34,7 @@ public final class FCMAccessTokenCache: FCMAccessTokenProvider {
     /// Creates the cache; the first token is fetched on first use.
     /// - Parameter tls: TLS settings for the token endpoint when `token_uri` is `https` (e.g. a test CA).
     /// - Throws: ``GatewayError/invalidCredentials(context:)`` when `token_uri` is not an http(s) URL.
-    public init(account: FCMServiceAccount, tls: TLSClientConfiguration? = TLSClientConfiguration(), clock: WallClock = .system,
+    public init(account: FCMServiceAccount, tls: TLSClientConfiguration? = TLSClientConfiguration(), clock: PushClock = .system,
                 refreshMargin: Duration = .seconds(300), fetchTimeout: Duration = .seconds(10)) throws(GatewayError) {
         self.account = account
         self.clock = clock

@@ -1,6 +1,7 @@
 import Gateways
 import HTTP2Transport
 import PushModel
+import PushSync
 
 // Completion handling: a batch of transport completions becomes final events (`push_sent`,
 // `token_deleted`, `push_error`), retries with backoff, index feedback or a credential renewal.

@@ -1,5 +1,6 @@
 import HTTP2Transport
 import PushModel
+import PushSync
 
 // The watchdog for requests the transport never completes, and shutdown.
 extension GatewaySender {

@@ -53,7 +53,7 @@ public final class GatewaySender: Sendable {
     /// The connections.
     public let pool: HTTP2ConnectionPool
     let window: SendWindow
-    let clock: WallClock
+    let clock: PushClock
     let logger: Logger
     let timer = RetryTimer()
     let table = Locked(SlotTable())
@@ -70,7 +70,7 @@ public final class GatewaySender: Sendable {
 
     /// Connects the pool.
     /// - Throws: `HTTP2TransportError` when the TLS configuration is unusable.
-    public init(configuration: GatewaySenderConfiguration, group: EventLoopGroup, clock: WallClock = .system,
+    public init(configuration: GatewaySenderConfiguration, group: EventLoopGroup, clock: PushClock = .system,
                 logger: Logger) throws(HTTP2TransportError) {
         self.configuration = configuration
         self.clock = clock

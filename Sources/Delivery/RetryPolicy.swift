@@ -1,4 +1,5 @@
 import HTTP2Transport
+import PushSync
 /// How transient failures are retried: exponential backoff with full jitter, honouring the
 /// gateway's `retry-after`, within a number of attempts and a deadline per target.
 public struct RetryPolicy: Sendable, Hashable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import PushSync
 
 /// The bounded hand-off between producers and the writer thread, plus the writer's
 /// "stop accepting" state and the flush barrier.
@@ -12,15 +8,14 @@ import Darwin
 /// A batch larger than the capacity is admitted when the queue is empty, so it cannot wait
 /// forever.
 ///
-/// `@unchecked Sendable`: every stored `var` is read and written only while holding `mutex`
-/// (a `pthread_mutex_t` at a stable heap address, used with the three condition variables).
+/// One ``ConditionLock`` serves the three waits (room for producers, work for the writer, a
+/// completed flush); every waiter re-checks its own condition, so state changes broadcast.
+///
+/// `@unchecked Sendable`: every stored `var` is read and written only inside `lock.withLock`.
 final class BatchQueue: @unchecked Sendable {
     let capacity: Int
 
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let notEmpty: UnsafeMutablePointer<pthread_cond_t>
-    private let notFull: UnsafeMutablePointer<pthread_cond_t>
-    private let flushed: UnsafeMutablePointer<pthread_cond_t>
+    private let lock = ConditionLock()
 
     private var batches: [EventBatch] = []
     private var queuedRecords = 0
@@ -45,36 +40,11 @@ final class BatchQueue: @unchecked Sendable {
     init(capacity: Int) {
         precondition(capacity > 0, "queue capacity must be positive")
         self.capacity = capacity
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        notEmpty = .allocate(capacity: 1)
-        notFull = .allocate(capacity: 1)
-        flushed = .allocate(capacity: 1)
-        pthread_cond_init(notEmpty, &attributes)
-        pthread_cond_init(notFull, &attributes)
-        pthread_cond_init(flushed, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_cond_destroy(notEmpty)
-        pthread_cond_destroy(notFull)
-        pthread_cond_destroy(flushed)
-        pthread_mutex_destroy(mutex)
-        notEmpty.deallocate()
-        notFull.deallocate()
-        flushed.deallocate()
-        mutex.deallocate()
     }
 
     @inline(__always)
     private func locked<T>(_ body: () throws(EventLogError) -> T) throws(EventLogError) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
+        try lock.withLock(body)
     }
 
     // MARK: Producers
@@ -89,11 +59,11 @@ final class BatchQueue: @unchecked Sendable {
                 if shutdownRequested { throw .shutDown }
                 if let refusal { throw .notAccepting(cause: refusal) }
                 if queuedRecords == 0 || queuedRecords + count <= capacity { break }
-                pthread_cond_wait(notFull, mutex)
+                lock.wait()
             }
             batches.append(batch)
             queuedRecords += count
-            pthread_cond_signal(notEmpty)
+            lock.broadcast()
         }
     }
 
@@ -106,7 +76,7 @@ final class BatchQueue: @unchecked Sendable {
             guard queuedRecords == 0 || queuedRecords + count <= capacity else { return false }
             batches.append(batch)
             queuedRecords += count
-            pthread_cond_signal(notEmpty)
+            lock.broadcast()
             return true
         }
     }
@@ -119,9 +89,9 @@ final class BatchQueue: @unchecked Sendable {
             flushRequested += 1
             let ticket = flushRequested
             if sync { syncRequested = ticket }
-            pthread_cond_signal(notEmpty)
+            lock.broadcast()
             while flushCompleted < ticket && !writerExited {
-                pthread_cond_wait(flushed, mutex)
+                lock.wait()
             }
             if flushCompleted < ticket { throw .shutDown }
             if let flushError { throw flushError }
@@ -137,18 +107,12 @@ final class BatchQueue: @unchecked Sendable {
     func take(timeout: Duration) -> Work {
         (try? locked { () -> Work in
             if batches.isEmpty && !shutdownRequested && flushRequested == flushCompleted {
-                var deadline = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &deadline)
-                let (seconds, attoseconds) = timeout.components
-                let nanoseconds = Int(deadline.tv_nsec) + Int(attoseconds / 1_000_000_000)
-                deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
-                deadline.tv_nsec = nanoseconds % 1_000_000_000
-                _ = pthread_cond_timedwait(notEmpty, mutex, &deadline)
+                lock.wait(untilNanoseconds: monotonicNanoseconds() &+ timeout.wholeNanoseconds)
             }
             let work = Work(batches: batches, flushTicket: flushRequested, syncTicket: syncRequested, shutdown: shutdownRequested)
             batches = []
             queuedRecords = 0
-            pthread_cond_broadcast(notFull)
+            lock.broadcast()
             return work
         }) ?? Work(batches: [], flushTicket: 0, syncTicket: 0, shutdown: false)
     }
@@ -157,7 +121,7 @@ final class BatchQueue: @unchecked Sendable {
     func setRefusal(_ error: EventLogError?) {
         _ = try? locked {
             refusal = error
-            pthread_cond_broadcast(notFull)
+            lock.broadcast()
         }
     }
 
@@ -166,7 +130,7 @@ final class BatchQueue: @unchecked Sendable {
         _ = try? locked {
             if ticket > flushCompleted { flushCompleted = ticket }
             flushError = error
-            pthread_cond_broadcast(flushed)
+            lock.broadcast()
         }
     }
 
@@ -174,8 +138,7 @@ final class BatchQueue: @unchecked Sendable {
     func requestShutdown() {
         _ = try? locked {
             shutdownRequested = true
-            pthread_cond_signal(notEmpty)
-            pthread_cond_broadcast(notFull)
+            lock.broadcast()
         }
     }
 
@@ -183,8 +146,7 @@ final class BatchQueue: @unchecked Sendable {
     func markWriterExited() {
         _ = try? locked {
             writerExited = true
-            pthread_cond_broadcast(flushed)
-            pthread_cond_broadcast(notFull)
+            lock.broadcast()
         }
     }
 }

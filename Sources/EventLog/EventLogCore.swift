@@ -1,9 +1,10 @@
 import PushModel
+import PushSync
 
 /// The writer thread's state: open day files, routing, flushing, rollover and publication.
 ///
 /// Only the writer thread touches an instance once ``run()`` starts (before that, only the
-/// thread that creates it); it is handed over through `pthread_create`, never shared.
+/// thread that creates it); it is handed over to the thread `PushThread.start` starts, never shared.
 final class EventLogCore {
     struct DayFileKey: Hashable {
         let app: ExportApp
@@ -13,7 +14,7 @@ final class EventLogCore {
     }
 
     let configuration: EventLogConfiguration
-    let clock: any EventLogClock
+    let clock: PushClock
     let sink: any EventFileSink
     let fileSystem: any SpoolFileSystem
     let queue: BatchQueue
@@ -24,14 +25,15 @@ final class EventLogCore {
     private var recovered: [String: DayFile]
     private var refusal: EventLogError?
     private var publishError: EventLogError?
-    private var lastPublishFailure = ContinuousClock.now
+    // Monotonic nanoseconds (`monotonicNanoseconds()`).
+    private var lastPublishFailure = monotonicNanoseconds()
     private var lastSeenDay: UTCDay
-    private var lastIntervalWrite = ContinuousClock.now
-    private var lastRetry = ContinuousClock.now
+    private var lastIntervalWrite = monotonicNanoseconds()
+    private var lastRetry = monotonicNanoseconds()
     private var linesFormatted: UInt64 = 0
     private var filesPublished = 0
 
-    init(configuration: EventLogConfiguration, clock: any EventLogClock, sink: any EventFileSink,
+    init(configuration: EventLogConfiguration, clock: PushClock, sink: any EventFileSink,
          fileSystem: any SpoolFileSystem, queue: BatchQueue, status: EventLogStatusBox, recovered: [DayFile]) {
         self.configuration = configuration
         self.clock = clock
@@ -41,7 +43,7 @@ final class EventLogCore {
         self.status = status
         for file in recovered { file.publishAt = file.day.end.secondsSinceEpoch + configuration.graceSeconds }
         self.recovered = Dictionary(recovered.map { ($0.finalName, $0) }, uniquingKeysWith: { first, _ in first })
-        self.lastSeenDay = clock.now().day
+        self.lastSeenDay = EventTime(unchecked: clock.nowSeconds()).day
     }
 
     /// The writer thread's loop; returns after shutdown.
@@ -55,13 +57,13 @@ final class EventLogCore {
 
             let forced = work.flushTicket > completedTicket || work.shutdown
             let syncRequested = work.syncTicket > completedTicket
-            let now = ContinuousClock.now
+            let now = monotonicNanoseconds()
             if refusal != nil {
-                if forced || now - lastRetry >= configuration.retryInterval {
+                if forced || now &- lastRetry >= configuration.retryInterval.wholeNanoseconds {
                     lastRetry = now
                     writeAll(sync: syncRequested)
                 }
-            } else if forced || now - lastIntervalWrite >= flush.interval {
+            } else if forced || now &- lastIntervalWrite >= flush.interval.wholeNanoseconds {
                 lastIntervalWrite = now
                 writeAll(sync: syncRequested || (work.shutdown ? flush.syncOnShutdown : flush.syncOnInterval))
             }
@@ -117,7 +119,7 @@ final class EventLogCore {
                            day: day, header: key.kind == .inAppEvents ? EventLogCore.inAppHeader : nil,
                            headerByteCount: 0, bufferByteCount: configuration.flush.bufferByteCount)
             let grace = configuration.graceSeconds
-            let now = clock.now().secondsSinceEpoch
+            let now = clock.nowSeconds()
             file.publishAt = day.end.secondsSinceEpoch + grace
             if file.publishAt <= now { file.publishAt = now + grace }
         }
@@ -156,7 +158,7 @@ final class EventLogCore {
     private func refuse(_ error: EventLogError) {
         if refusal != error { queue.setRefusal(error) }
         refusal = error
-        lastRetry = ContinuousClock.now
+        lastRetry = monotonicNanoseconds()
     }
 
     private var allFiles: [DayFile] { Array(files.values) + Array(recovered.values) }
@@ -164,7 +166,7 @@ final class EventLogCore {
     // MARK: Days
 
     private func rolloverAndPublish(forced: Bool) {
-        let now = clock.now()
+        let now = EventTime(unchecked: clock.nowSeconds())
         let today = now.day
         if today > lastSeenDay {
             do {
@@ -177,7 +179,7 @@ final class EventLogCore {
                 refuse(error)
             }
         }
-        if publishError != nil && !forced && ContinuousClock.now - lastPublishFailure < configuration.retryInterval {
+        if publishError != nil && !forced && monotonicNanoseconds() &- lastPublishFailure < configuration.retryInterval.wholeNanoseconds {
             return
         }
         for (key, file) in files where file.publishAt <= now.secondsSinceEpoch {
@@ -204,7 +206,7 @@ final class EventLogCore {
             return true
         } catch {
             publishError = error
-            lastPublishFailure = ContinuousClock.now
+            lastPublishFailure = monotonicNanoseconds()
             return false
         }
     }

@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+public import PushModel
+import PushSync
 import Synchronization
 
 /// The event log: producers append batches, one writer thread turns them into daily CSV
@@ -19,7 +21,7 @@ import Synchronization
 /// day of the event's own time, so a late event lands in its own day's file. Files are
 /// written as `NAME.csv.partial` in ``EventLogConfiguration/spoolDirectory`` and handed to the
 /// ``EventFileSink`` under their final name once `day end + grace <= now` (the injected
-/// ``EventLogClock``). An event that arrives after its day was published starts a new partial
+/// ``PushClock``). An event that arrives after its day was published starts a new partial
 /// file for that day; the sink appends its lines to the published file (see
 /// ``CompletedFile/Disposition/appendToExisting(headerByteCount:)``). Days with no event
 /// produce no file.
@@ -40,18 +42,18 @@ import Synchronization
 public final class EventLogWriter: Sendable {
     private let queue: BatchQueue
     private let statusBox: EventLogStatusBox
-    private let thread: Mutex<pthread_t?>
+    private let thread: Mutex<PushThread?>
     /// What the start-up repair did (also in ``status``).
     public let repairs: [TornLineRepair]
 
     /// Recovers the spool directory (torn-line repair), then starts the writer thread.
     /// - Throws: ``EventLogError`` when the spool directory cannot be created, listed or repaired.
     public convenience init(configuration: EventLogConfiguration, sink: some EventFileSink,
-                clock: some EventLogClock = SystemEventLogClock()) throws(EventLogError) {
+                clock: PushClock = .system) throws(EventLogError) {
         try self.init(configuration: configuration, sink: sink, clock: clock, fileSystem: POSIXFileSystem())
     }
 
-    init(configuration: EventLogConfiguration, sink: any EventFileSink, clock: any EventLogClock,
+    init(configuration: EventLogConfiguration, sink: any EventFileSink, clock: PushClock,
          fileSystem: any SpoolFileSystem) throws(EventLogError) {
         let (recovered, repairs) = try EventLogWriter.recover(configuration: configuration, fileSystem: fileSystem)
         var initial = EventLogStatus.initial
@@ -63,7 +65,9 @@ public final class EventLogWriter: Sendable {
         let core = EventLogCore(configuration: configuration, clock: clock, sink: sink, fileSystem: fileSystem,
                                 queue: queue, status: statusBox, recovered: recovered)
         self.thread = Mutex(nil)
-        let handle = EventLogWriter.startThread(core)
+        // `core` is not Sendable: it is handed to the writer thread and never touched here again.
+        nonisolated(unsafe) let handedOver = core
+        let handle = PushThread.start { handedOver.run() }
         thread.withLock { $0 = handle }
     }
 
@@ -99,13 +103,13 @@ public final class EventLogWriter: Sendable {
     /// Idempotent.
     /// - Throws: the write error if the last lines could not be written.
     public func shutdown() throws(EventLogError) {
-        let handle = thread.withLock { handle -> pthread_t? in
+        let handle = thread.withLock { handle -> PushThread? in
             defer { handle = nil }
             return handle
         }
         guard let handle else { return }
         queue.requestShutdown()
-        pthread_join(handle, nil)
+        handle.join()
         queue.markWriterExited()
         if let refusal = statusBox.withLock({ $0.refusal }) { throw refusal }
     }
@@ -143,17 +147,5 @@ public final class EventLogWriter: Sendable {
                                  bufferByteCount: configuration.flush.bufferByteCount))
         }
         return (files, repairs)
-    }
-
-    private static func startThread(_ core: EventLogCore) -> pthread_t {
-        var handle = pthread_t()
-        let context = Unmanaged.passRetained(core).toOpaque()
-        let result = pthread_create(&handle, nil, { raw in
-            let core = Unmanaged<EventLogCore>.fromOpaque(raw!).takeRetainedValue()
-            core.run()
-            return nil
-        }, context)
-        precondition(result == 0, "pthread_create failed for the event log writer (\(result))")
-        return handle
     }
 }

@@ -1,4 +1,5 @@
 public import PushCrypto
+public import PushModel
 import Synchronization
 import PushJSON
 import PushSync
@@ -58,7 +59,7 @@ public final class APNsProviderTokenCache: Sendable {
     public let refreshAfter: Duration
     /// Shortest time between two tokens.
     public let minimumInterval: Duration
-    private let clock: WallClock
+    private let clock: PushClock
     private struct State {
         var token: Token?
         var forced = false
@@ -67,7 +68,7 @@ public final class APNsProviderTokenCache: Sendable {
     private let state = Locked(State())
 
     /// Creates the cache; the first token is signed on first use.
-    public init(credentials: APNsTokenCredentials, clock: WallClock = .system,
+    public init(credentials: APNsTokenCredentials, clock: PushClock = .system,
                 refreshAfter: Duration = .seconds(50 * 60), minimumInterval: Duration = .seconds(20 * 60)) {
         self.credentials = credentials
         self.clock = clock

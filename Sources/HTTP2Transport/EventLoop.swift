@@ -39,7 +39,8 @@ public final class EventLoop: @unchecked Sendable {
     private let tasks = Locked<[@Sendable () -> Void]>([])
     private let wakePending = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
-    private var threadID = pthread_t()
+    /// Set by the loop thread itself before `started`; read after it.
+    private var thread: PushThread?
     private let started = Atomic<Bool>(false)
     /// Index of this loop in its group (diagnostics).
     public let index: Int
@@ -68,15 +69,7 @@ public final class EventLoop: @unchecked Sendable {
         wakeFD = CPushShims_eventfd()
         precondition(wakeFD >= 0, "eventfd failed: errno \(errno)")
         _ = CPushShims_epoll_ctl(epfd, EPOLL_CTL_ADD, wakeFD, epollIn, EventLoop.wakeToken)
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        _ = tid  // the thread records its own ID before `started` is set
+        _ = PushThread.start { [self] in run() }  // the thread records itself before `started` is set
         while !started.load(ordering: .acquiring) { sched_yield() }
     }
 
@@ -86,7 +79,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// True on this loop's thread.
-    public var inLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
+    public var inLoop: Bool { thread?.isCurrent ?? false }
 
     @inline(__always)
     func assertInLoop(_ file: StaticString = #fileID, _ line: UInt = #line) {
@@ -151,7 +144,7 @@ public final class EventLoop: @unchecked Sendable {
     // MARK: Running
 
     private func run() {
-        threadID = pthread_self()
+        thread = PushThread.current
         started.store(true, ordering: .releasing)
         var evs = [UInt32](repeating: 0, count: 256)
         var datas = [UInt64](repeating: 0, count: 256)
@@ -229,7 +222,7 @@ public final class EventLoop: @unchecked Sendable {
         wake()
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
-        pthread_join(threadID, nil)
+        thread?.join()
     }
 }
 

@@ -104,6 +104,19 @@ public final class HTTP2ClientConnection: @unchecked Sendable {
         driver.owner = self
         driver.onClose = onClose
         loop.execute(with: driver) { $0.start() }
+        // Name resolution never runs on the loop thread: a slow DNS answer would stall every
+        // connection of the loop. An address literal is parsed here (no lookup); a name is
+        // looked up on a short-lived thread, which hands the addresses to the loop.
+        let host = configuration.host, port = configuration.port
+        if let addresses = Socket.numericAddresses(host: host, port: port) {
+            loop.execute(with: driver) { $0.connect(to: .success(addresses)) }
+        } else {
+            let bound = LoopBound(value: driver)
+            PushThread.detach {
+                let resolved = Result { () throws(HTTP2TransportError) in try Socket.resolve(host: host, port: port) }
+                loop.execute { bound.value.connect(to: resolved) }
+            }
+        }
     }
 
     /// The current state.
@@ -206,8 +219,24 @@ final class ClientDriver: SocketConnection {
                 core!.enqueue(early, now: now)
                 early = []
             }
-            let addrs = try Socket.resolve(host: configuration.host, port: configuration.port)
-            guard let a = addrs.first else {
+        } catch {
+            finish(error)
+            return
+        }
+        let deadline = now &+ configuration.connectTimeout.wholeNanoseconds
+        tickTimer = loop.schedule(at: deadline) { [weak self] in
+            guard let self, !self.finished, !(self.core?.isReady ?? false) else { return }
+            self.finish(.connectFailed(host: self.configuration.host, port: self.configuration.port,
+                                       reason: "timed out after \(self.configuration.connectTimeout)"))
+        }
+    }
+
+    /// Connects to the first of the addresses ``HTTP2ClientConnection/init`` resolved (off this
+    /// thread); runs after ``start()``. The connect timeout, armed by `start`, covers the lookup.
+    func connect(to resolved: Result<[(family: Int32, address: [UInt8])], HTTP2TransportError>) {
+        guard !finished else { return }
+        do throws(HTTP2TransportError) {
+            guard let a = try resolved.get().first else {
                 throw .resolveFailed(host: configuration.host, reason: "no address")
             }
             let fd: Int32
@@ -221,12 +250,6 @@ final class ClientDriver: SocketConnection {
         } catch {
             finish(error)
             return
-        }
-        let deadline = now &+ configuration.connectTimeout.wholeNanoseconds
-        tickTimer = loop.schedule(at: deadline) { [weak self] in
-            guard let self, !self.finished, !(self.core?.isReady ?? false) else { return }
-            self.finish(.connectFailed(host: self.configuration.host, port: self.configuration.port,
-                                       reason: "timed out after \(self.configuration.connectTimeout)"))
         }
         scheduleTick()
     }

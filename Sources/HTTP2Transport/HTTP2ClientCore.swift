@@ -1,4 +1,5 @@
 internal import CNGHTTP2
+import PushSync
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -29,19 +29,15 @@ public struct HTTP2ConnectionPoolConfiguration: Sendable {
 /// Every submitted request gets exactly one completion through the pool's handler. Retrying is
 /// the caller's decision: failures say `isRetryable`.
 ///
-/// `@unchecked Sendable`: mutable state lives in `slots` behind a `Mutex`; connections are
-/// themselves Sendable; nothing else is mutated after init.
+/// `@unchecked Sendable`: mutable state lives in `state` (a ``StateMachine`` behind a `Mutex`);
+/// connections are themselves Sendable; nothing else is mutated after init. The lock is never
+/// held while a connection is created or closed.
 public final class HTTP2ConnectionPool: @unchecked Sendable {
     /// The configuration.
     public let configuration: HTTP2ConnectionPoolConfiguration
     private let group: EventLoopGroup
     private let onCompletions: HTTP2CompletionHandler
-    private struct Slot {
-        var connection: HTTP2ClientConnection?
-        var failures: Int
-        var replacing: Bool
-    }
-    private let slots: Locked<[Slot]>
+    private let state: Locked<StateMachine>
     private let closed = Atomic<Bool>(false)
     private let replacements = Atomic<Int>(0)
     private let lastError = Locked<HTTP2TransportError?>(nil)
@@ -52,7 +48,8 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
         self.configuration = configuration
         self.group = group
         self.onCompletions = onCompletions
-        slots = Locked(Array(repeating: Slot(connection: nil, failures: 0, replacing: false), count: configuration.connections))
+        state = Locked(StateMachine(connections: configuration.connections, initialBackoff: configuration.initialBackoff,
+                                    maxBackoff: configuration.maxBackoff))
         for i in 0..<configuration.connections {
             try open(slot: i)
         }
@@ -65,22 +62,22 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
     public var lastConnectionError: HTTP2TransportError? { lastError.withLock { $0 } }
 
     /// Current connections (some may be connecting or draining).
-    public var connections: [HTTP2ClientConnection] { slots.withLock { $0.compactMap(\.connection) } }
+    public var connections: [HTTP2ClientConnection] { state.withLock { $0.slots.compactMap(\.connection) } }
 
     /// Requests submitted and not yet completed, over all connections.
     public var load: Int { connections.reduce(0) { $0 + $1.load } }
 
     private func open(slot i: Int) throws(HTTP2TransportError) {
         let loop = group.loops[i % group.loops.count]
-        // Create under the lock: the connection may fail on its loop before `init` returns, and
-        // its close must find it in its slot (the close handler takes the same lock).
-        try slots.withLock { (s) throws(HTTP2TransportError) in
-            let conn = try HTTP2ClientConnection(
-                configuration: configuration.connection, loop: loop, onCompletions: onCompletions,
-                onClose: { [weak self] c, error in self?.connectionClosed(slot: i, connection: c, error: error) })
-            s[i].connection = conn
-            s[i].replacing = false
-        }
+        let generation = state.withLock { $0.startOpening(slot: i) }
+        // Created outside the lock: the connection may close on its loop before `init` returns;
+        // its close handler then finds the slot at this generation and schedules the replacement.
+        let conn = try HTTP2ClientConnection(
+            configuration: configuration.connection, loop: loop, onCompletions: onCompletions,
+            onClose: { [weak self] _, error in self?.connectionClosed(slot: i, generation: generation, error: error) })
+        state.withLock { $0.opened(slot: i, generation: generation, connection: conn) }
+        // A shutdown that ran while the connection was being made did not see it.
+        if closed.load(ordering: .acquiring) { conn.close() }
     }
 
     /// Submits requests, spreading them over usable connections by load.
@@ -88,8 +85,8 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
     /// requests complete at once with a retryable `.notSent`.
     public func submit(_ requests: [HTTP2Request]) {
         guard !requests.isEmpty else { return }
-        let usable = slots.withLock { s in
-            s.compactMap(\.connection).filter { $0.state == .ready || $0.state == .connecting }
+        let usable = state.withLock { s in
+            s.slots.compactMap(\.connection).filter { $0.state == .ready || $0.state == .connecting }
         }
         if usable.isEmpty || closed.load(ordering: .relaxed) {
             let reason = closed.load(ordering: .relaxed) ? "pool is shut down"
@@ -119,35 +116,29 @@ public final class HTTP2ConnectionPool: @unchecked Sendable {
     /// Submits one request.
     public func submit(_ request: HTTP2Request) { submit([request]) }
 
-    private func connectionClosed(slot i: Int, connection: HTTP2ClientConnection, error: HTTP2TransportError?) {
+    private func connectionClosed(slot i: Int, generation: UInt64, error: HTTP2TransportError?) {
         if let error { lastError.withLock { $0 = error } }
         guard !closed.load(ordering: .relaxed) else { return }
-        let failures: Int = slots.withLock { s in
-            guard s[i].connection === connection, !s[i].replacing else { return -1 }
-            s[i].replacing = true
-            // A connection that served and then drained (GOAWAY) is replaced at once; one that
-            // failed to connect backs off, longer with each consecutive failure.
-            if case .connectFailed? = error { s[i].failures += 1 }
-            else if case .tlsHandshakeFailed? = error { s[i].failures += 1 }
-            else if case .resolveFailed? = error { s[i].failures += 1 }
-            else { s[i].failures = 0 }
-            return s[i].failures
-        }
-        guard failures >= 0 else { return }
-        var delay = Duration.zero
-        if failures > 0 {
-            delay = configuration.initialBackoff * (1 << min(failures - 1, 16))
-            if delay > configuration.maxBackoff { delay = configuration.maxBackoff }
-        }
-        let loop = connection.loop
-        let due = monotonicNanoseconds() &+ delay.wholeNanoseconds
-        loop.execute { [weak self] in
-            guard let self else { return }
-            loop.schedule(at: due) { [weak self] in
-                guard let self, !self.closed.load(ordering: .relaxed) else { return }
-                self.replacements.wrappingAdd(1, ordering: .relaxed)
-                do throws(HTTP2TransportError) { try self.open(slot: i) } catch {
-                    self.lastError.withLock { $0 = error }
+        let action = state.withLock { $0.closed(slot: i, generation: generation, error: error) }
+        run(action)
+    }
+
+    /// Runs what the state machine decided, with the lock released.
+    private func run(_ action: StateMachine.Action) {
+        switch action {
+        case .none:
+            return
+        case .replace(let i, let delay):
+            let loop = group.loops[i % group.loops.count]
+            let due = monotonicNanoseconds() &+ delay.wholeNanoseconds
+            loop.execute { [weak self] in
+                guard let self else { return }
+                loop.schedule(at: due) { [weak self] in
+                    guard let self, !self.closed.load(ordering: .relaxed) else { return }
+                    self.replacements.wrappingAdd(1, ordering: .relaxed)
+                    do throws(HTTP2TransportError) { try self.open(slot: i) } catch {
+                        self.lastError.withLock { $0 = error }
+                    }
                 }
             }
         }

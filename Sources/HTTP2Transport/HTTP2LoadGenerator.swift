@@ -1,4 +1,3 @@
-import Dispatch
 import PushSync
 import Synchronization
 
@@ -77,7 +76,7 @@ public struct HTTP2LoadGenerator: Sendable {
             let n = state.claim(streamsPerConnection)
             if n > 0 { c.submit(Array(repeating: template, count: n)) }
         }
-        state.done.wait()
+        state.waitUntilDone()
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         for c in conns { c.close() }
         return state.result(seconds: seconds)
@@ -92,7 +91,8 @@ private final class LoadState: Sendable {
     let total: Int
     let remaining: Atomic<Int>
     let completed = Atomic<Int>(0)
-    let done = DispatchSemaphore(value: 0)
+    private let doneLock = ConditionLock()
+    private let done = ConditionGuarded(false)  // guarded by doneLock
     let tally = Locked<(ok: Int, failed: Int, statuses: [Int: Int], firstError: HTTP2TransportError?)>((0, 0, [:], nil))
 
     init(total: Int) {
@@ -126,7 +126,16 @@ private final class LoadState: Sendable {
             if t.firstError == nil { t.firstError = firstError }
         }
         let now = completed.wrappingAdd(batch.count, ordering: .relaxed).newValue
-        if now >= total && now - batch.count < total { done.signal() }
+        if now >= total && now - batch.count < total {
+            doneLock.withLock {
+                done.value = true
+                doneLock.broadcast()
+            }
+        }
+    }
+
+    func waitUntilDone() {
+        doneLock.withLock { while !done.value { doneLock.wait() } }
     }
 
     func noteClose(_ error: HTTP2TransportError) {

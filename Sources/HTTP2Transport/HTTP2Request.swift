@@ -78,23 +78,6 @@ public struct HTTP2Completion: Sendable {
 /// Must not block; it may submit new requests (to any connection or pool).
 public typealias HTTP2CompletionHandler = @Sendable (_ batch: [HTTP2Completion]) -> Void
 
-/// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`), the clock of every deadline and timer
-/// here; the layers above use it too, so that their deadlines compare with the transport's.
-@inline(__always)
-public func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-}
-
-extension Duration {
-    /// Whole nanoseconds (zero for negative durations).
-    public var wholeNanoseconds: UInt64 {
-        let (s, a) = components
-        if s < 0 { return 0 }
-        return UInt64(s) &* 1_000_000_000 &+ UInt64(a / 1_000_000_000)
-    }
-}
 
 /// A FIFO queue over an array with a moving head; amortised O(1), reuses storage.
 struct FIFO<Element> {

@@ -1,4 +1,5 @@
 internal import CNGHTTP2
+import PushSync
 
 // Stored properties of the loop-bound classes in this file are `@exclusivity(unchecked)`:
 // each instance is touched by one event-loop thread only and no access overlaps another, so

@@ -9,16 +9,31 @@ enum Socket {
         String(cString: strerror(code))
     }
 
-    /// Resolves `host` (name or literal) to socket addresses for TCP. Blocking (getaddrinfo).
+    /// Resolves `host` (name or literal) to socket addresses for TCP. Blocking (getaddrinfo,
+    /// which may ask DNS): never call it on a loop thread.
     static func resolve(host: String, port: Int) throws(HTTP2TransportError) -> [(family: Int32, address: [UInt8])] {
+        var rc: Int32 = 0
+        guard let addresses = lookUp(host: host, port: port, flags: 0, rc: &rc) else {
+            throw .resolveFailed(host: host, reason: String(cString: gai_strerror(rc)))
+        }
+        return addresses
+    }
+
+    /// The addresses of `host` when it is an IPv4 or IPv6 literal (`AI_NUMERICHOST`: parsed,
+    /// no lookup, safe anywhere); nil for a name (or anything else), which needs ``resolve(host:port:)``.
+    static func numericAddresses(host: String, port: Int) -> [(family: Int32, address: [UInt8])]? {
+        var rc: Int32 = 0
+        return lookUp(host: host, port: port, flags: AI_NUMERICHOST, rc: &rc)
+    }
+
+    private static func lookUp(host: String, port: Int, flags: Int32, rc: inout Int32) -> [(family: Int32, address: [UInt8])]? {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
+        hints.ai_flags = flags
         var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
-        guard rc == 0, let first = result else {
-            throw .resolveFailed(host: host, reason: String(cString: gai_strerror(rc)))
-        }
+        rc = getaddrinfo(host, String(port), &hints, &result)
+        guard rc == 0, let first = result else { return nil }
         defer { freeaddrinfo(first) }
         var out: [(Int32, [UInt8])] = []
         var p: UnsafeMutablePointer<addrinfo>? = first

@@ -1,4 +1,5 @@
 public import PushCrypto
+public import PushModel
 
 /// How a `MockGateway` answers.
 public struct MockGatewayConfiguration: Sendable {
@@ -30,7 +31,7 @@ public struct MockGatewayConfiguration: Sendable {
     /// connection at once (Google has no such rule). Default: true.
     public var holdsNewConnectionsToOneStream: Bool
     /// Time source for provider-token ages, 410 timestamps and records.
-    public var clock: GatewayClock
+    public var clock: PushClock
     /// Where answered requests are recorded, if anywhere.
     public var recorder: GatewayRecorder?
     /// Service accounts (`client_email` → public key) whose RS256 assertions `POST /token` accepts.
@@ -49,7 +50,7 @@ public struct MockGatewayConfiguration: Sendable {
         scenario: Scenario? = nil,
         maxConcurrentStreams: Int? = nil,
         holdsNewConnectionsToOneStream: Bool = true,
-        clock: GatewayClock = .system,
+        clock: PushClock = .system,
         recorder: GatewayRecorder? = nil,
         serviceAccounts: [String: RSAPublicKey] = [:],
         accessTokenLifetimeSeconds: Int = 3600

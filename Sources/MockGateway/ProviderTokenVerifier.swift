@@ -1,6 +1,7 @@
 public import PushCrypto
 import Synchronization
 import PushJSON
+import PushModel
 
 /// A key the gateway trusts for APNs provider tokens: the `kid` it is named by and its team.
 public struct ProviderVerificationKey: Sendable {
@@ -58,7 +59,7 @@ final class ProviderTokenVerifier: Sendable {
     static let minimumUpdateIntervalMilliseconds: Int64 = 20 * 60 * 1000
 
     private let keys: [String: ProviderVerificationKey]
-    private let clock: GatewayClock
+    private let clock: PushClock
     private let shards: [ConnectionShard]
 
     /// A connection's token state.
@@ -82,7 +83,7 @@ final class ProviderTokenVerifier: Sendable {
         let states = Mutex<[UInt64: ConnectionState]>([:])
     }
 
-    init(keys: [ProviderVerificationKey], clock: GatewayClock) {
+    init(keys: [ProviderVerificationKey], clock: PushClock) {
         var byID: [String: ProviderVerificationKey] = [:]
         for key in keys { byID[key.keyID] = key }
         self.keys = byID

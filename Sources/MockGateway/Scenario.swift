@@ -1,4 +1,5 @@
 import HTTP2Transport
+import PushModel
 
 /// Failures injected on purpose: per-token answers and latencies, and connection-level faults.
 ///
@@ -119,11 +120,7 @@ public struct TokenMatch: Sendable {
         for byte in salt.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3
         for byte in token.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        hash ^= hash >> 30
-        hash &*= 0xBF58_476D_1CE4_E5B9
-        hash ^= hash >> 27
-        hash &*= 0x94D0_49BB_1331_11EB
-        hash ^= hash >> 31
+        hash = SplitMix64.mix(hash)
         return Double(hash >> 11) / Double(UInt64(1) << 53)
     }
 }

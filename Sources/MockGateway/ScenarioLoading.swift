@@ -1,4 +1,5 @@
 import PushJSON
+import PushSync
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -187,24 +188,13 @@ private func nonNegativeInt(_ value: JSONValue?, field: String) throws(ScenarioE
 
 /// Reads a whole file of at most 256 MiB (also used by the `Replay` module).
 package func readSmallFile(_ path: String, what: String) throws(ScenarioError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-        throw ScenarioError(field: path, message: "cannot open \(what) file (errno \(errno))")
-    }
-    defer { _ = close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw ScenarioError(field: path, message: "cannot read \(what) file (errno \(errno))")
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: chunk.prefix(count))
-        if bytes.count > 256 << 20 {
-            throw ScenarioError(field: path, message: "\(what) file is larger than 256 MiB")
+    do {
+        return try PushFile.readAll(path: path, limit: 256 << 20)
+    } catch {
+        switch error.kind {
+        case .open(let code): throw ScenarioError(field: path, message: "cannot open \(what) file (errno \(code))")
+        case .read(let code): throw ScenarioError(field: path, message: "cannot read \(what) file (errno \(code))")
+        case .tooLarge: throw ScenarioError(field: path, message: "\(what) file is larger than 256 MiB")
         }
     }
-    return bytes
 }

@@ -7,6 +7,7 @@ import PushCrypto
 import Logging
 public import PushIndex
 public import PushModel
+import PushSync
 @_spi(Benchmark) import PushEngine
 import Synchronization
 #if canImport(Glibc)
@@ -164,12 +165,15 @@ public enum DeliveryBenchmark {
                                         sink: LocalDirectorySink(directory: options.eventDirectory + "/out"))
         let engine = PushEngine(threads: options.loopThreads, logger: Logger(label: "bench"))
         defer {
-            let done = DispatchSemaphore(value: 0)  // the driver runs on a plain thread, not in a task
-            Task {
+            let lock = ConditionLock(), done = ConditionGuarded(false)  // done: guarded by lock
+            Task {  // the driver runs on a plain thread, not in a task
                 await engine.shutdown(timeout: .seconds(10))
-                done.signal()
+                lock.withLock {
+                    done.value = true
+                    lock.broadcast()
+                }
             }
-            done.wait()
+            lock.withLock { while !done.value { lock.wait() } }
             try? writer.shutdown()
         }
         let origin = GatewayOrigin.custom(host: options.host, port: options.port, tls: options.caFile != nil, caFile: options.caFile)
@@ -202,8 +206,8 @@ public enum DeliveryBenchmark {
         let index = app.index  // the bench times the index build itself (SPI), not the command path
         let loaded = Atomic<Int>(0)
         let counts = PopulationCounter()
-        let built = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        let builtLock = ConditionLock(), built = ConditionGuarded(false)  // built: guarded by builtLock
+        PushThread.detach {
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 var mine = Population()
                 var chunk: [Installation] = []
@@ -232,9 +236,18 @@ public enum DeliveryBenchmark {
                 load()
                 counts.add(mine)
             }
-            built.signal()
+            builtLock.withLock {
+                built.value = true
+                builtLock.broadcast()
+            }
         }
-        while built.wait(timeout: .now() + .nanoseconds(Int(progressInterval.wholeNanoseconds))) == .timedOut {
+        func waitForBuild() -> Bool {
+            builtLock.withLock {
+                if !built.value { builtLock.wait(untilNanoseconds: monotonicNanoseconds() &+ progressInterval.wholeNanoseconds) }
+                return built.value
+            }
+        }
+        while !waitForBuild() {
             progress(Progress(phase: .building, done: loaded.load(ordering: .relaxed), total: n, seconds: now() - buildStart,
                               delivery: .zero))
         }
@@ -278,11 +291,8 @@ public enum DeliveryBenchmark {
         do { return try RSAPrivateKey.generate() } catch { throw .gateway(.invalidCredentials(context: "service account key: \(error)")) }
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    /// Monotonic seconds, for elapsed times.
+    static func now() -> Double { Double(monotonicNanoseconds()) / 1e9 }
 }
 
 /// Forwards final events and counts those that took more than one request.

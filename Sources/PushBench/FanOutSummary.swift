@@ -1,6 +1,7 @@
 import Foundation
 import PushModel
 import PushJSON
+import PushSync
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -162,19 +163,20 @@ struct CSVCount {
     init(directory: String) {
         let fm = FileManager.default
         guard let e = fm.enumerator(atPath: directory) else { return }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while let rel = e.nextObject() as? String {
             guard rel.hasSuffix(".csv") || rel.hasSuffix(".csv.partial") else { continue }
-            let fd = open(directory + "/" + rel, O_RDONLY)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            files += 1
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                guard n > 0 else { break }
-                bytes += n
-                for i in 0..<n where buffer[i] == 0x0A { lines += 1 }
+            var counted = (lines: 0, bytes: 0)
+            do {
+                try PushFile.forEachChunk(path: directory + "/" + rel, chunkSize: 1 << 20) { chunk in
+                    counted.bytes += chunk.count
+                    for byte in chunk where byte == 0x0A { counted.lines += 1 }
+                }
+            } catch {
+                if case .open = error.kind { continue }
             }
+            files += 1
+            lines += counted.lines
+            bytes += counted.bytes
         }
     }
 }

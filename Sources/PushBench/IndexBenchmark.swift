@@ -1,5 +1,6 @@
 @_spi(Benchmark) public import PushIndex
 import PushModel
+import PushSync
 import Dispatch
 import Synchronization
 
@@ -118,9 +119,8 @@ public enum IndexBenchmark {
     /// The benchmark's installation-field segment.
     public static let fieldSegment = Segment.and([.language(try! LanguageCode("fr")), .pushOptIn(true)])
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
+    /// Seconds since `start` (``monotonicNanoseconds()``).
+    static func seconds(since start: UInt64) -> Double { Double(monotonicNanoseconds() &- start) / 1e9 }
 
     /// Runs `body(thread, range)` over `0..<count` split into `threads` contiguous ranges.
     static func parallel(_ count: Int, threads: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
@@ -134,7 +134,6 @@ public enum IndexBenchmark {
     public static func run(_ options: Options, residentBytes: @Sendable () -> Int, cpuSeconds: @Sendable () -> Double) throws -> Result {
         var result = Result(options: options)
         let generator = InstallationGenerator(seed: options.seed)
-        let clock = ContinuousClock()
         let threads = options.threads
 
         // Tokens to look up: a deterministic sample of existing installations.
@@ -146,7 +145,7 @@ public enum IndexBenchmark {
             f.installations = options.installations
             let chunk = options.buildChunk
             // The generator alone, as the build runs it: what building costs on top of it.
-            let generateStart = clock.now
+            let generateStart = monotonicNanoseconds()
             let generateCPU0 = cpuSeconds()
             parallel(options.installations, threads: threads) { _, range in
                 var lo = range.lowerBound
@@ -158,7 +157,7 @@ public enum IndexBenchmark {
                 }
                 precondition(checksum >= 0)
             }
-            f.generateSeconds = seconds(clock.now - generateStart)
+            f.generateSeconds = seconds(since: generateStart)
             f.generateCPUSeconds = cpuSeconds() - generateCPU0
 
             let rss0 = residentBytes()
@@ -166,7 +165,7 @@ public enum IndexBenchmark {
             let configuration = ShardedIndex.Configuration(expectedInstallations: options.installations)
             let index = ShardedIndex(configuration: configuration)
             result.shards = configuration.rowShards
-            let start = clock.now
+            let start = monotonicNanoseconds()
             let cpu0 = cpuSeconds()
             // The bulk path (`upsert(contentsOf:)`), as a loader or resync would use it: each
             // thread generates chunks of `buildChunk` installations and upserts each in one call.
@@ -178,14 +177,14 @@ public enum IndexBenchmark {
                     lo = hi
                 }
             }
-            f.buildSeconds = seconds(clock.now - start)
+            f.buildSeconds = seconds(since: start)
             f.buildCPUSeconds = cpuSeconds() - cpu0
             f.bytesPerInstallation = Double(residentBytes() - rss0) / Double(options.installations)
             precondition(index.count == options.installations, "build lost installations")
 
             let rss1 = residentBytes()
             let users = Atomic<Int>(0)
-            let attributesStart = clock.now
+            let attributesStart = monotonicNanoseconds()
             parallel(options.installations, threads: threads) { _, range in
                 var n = 0
                 for i in range {
@@ -195,13 +194,13 @@ public enum IndexBenchmark {
                 }
                 users.add(n, ordering: .relaxed)
             }
-            f.attributeSeconds = seconds(clock.now - attributesStart)
+            f.attributeSeconds = seconds(since: attributesStart)
             f.attributeBytesPerUser = Double(residentBytes() - rss1) / Double(max(users.load(ordering: .relaxed), 1))
 
             let perThread = options.lookups / threads
             for full in [false, true] {
                 let hits = Atomic<Int>(0)
-                let lookupStart = clock.now
+                let lookupStart = monotonicNanoseconds()
                 let cpu0 = cpuSeconds()
                 parallel(threads, threads: threads) { t, _ in
                     var n = 0
@@ -214,7 +213,7 @@ public enum IndexBenchmark {
                     }
                     hits.add(n, ordering: .relaxed)
                 }
-                let rate = Double(perThread * threads) / seconds(clock.now - lookupStart)
+                let rate = Double(perThread * threads) / seconds(since: lookupStart)
                 if full { f.fullLookupsPerSecond = rate } else { f.lookupsPerSecond = rate; f.lookupCPUSeconds = cpuSeconds() - cpu0 }
                 precondition(hits.load(ordering: .relaxed) == perThread * threads, "token lookups missed")
             }
@@ -223,7 +222,7 @@ public enum IndexBenchmark {
                 let batch = 8192
                 let rounds = max(1, perThread / batch)
                 let hits = Atomic<Int>(0)
-                let lookupStart = clock.now
+                let lookupStart = monotonicNanoseconds()
                 let cpu0 = cpuSeconds()
                 parallel(threads, threads: threads) { t, _ in
                     var n = 0
@@ -236,31 +235,31 @@ public enum IndexBenchmark {
                     hits.add(n, ordering: .relaxed)
                 }
                 let total = rounds * threads * min(batch, sampleSize)
-                f.batchedLookupsPerSecond = Double(total) / seconds(clock.now - lookupStart)
+                f.batchedLookupsPerSecond = Double(total) / seconds(since: lookupStart)
                 f.batchedLookupCPUSeconds = cpuSeconds() - cpu0
                 precondition(hits.load(ordering: .relaxed) == total, "batched token lookups missed")
             }
 
-            let scanStart = clock.now
+            let scanStart = monotonicNanoseconds()
             let scanCPU0 = cpuSeconds()
             f.scanMatches = try index.scan(attributeSegment, batchSize: 1024, parallelism: threads) { batch in
                 precondition(!batch.isEmpty)
             }
-            f.scanSeconds = seconds(clock.now - scanStart)
+            f.scanSeconds = seconds(since: scanStart)
             f.scanCPUSeconds = cpuSeconds() - scanCPU0
-            let targetStart = clock.now
+            let targetStart = monotonicNanoseconds()
             let targetCPU0 = cpuSeconds()
             f.targetScanMatches = try index.scanTargets(attributeSegment, batchSize: 1024, parallelism: threads) { batch in
                 precondition(!batch.isEmpty)
                 return true
             }
-            f.targetScanSeconds = seconds(clock.now - targetStart)
+            f.targetScanSeconds = seconds(since: targetStart)
             f.targetScanCPUSeconds = cpuSeconds() - targetCPU0
-            let fieldStart = clock.now
+            let fieldStart = monotonicNanoseconds()
             f.fieldScanMatches = try index.scan(fieldSegment, batchSize: 1024, parallelism: threads) { batch in
                 precondition(!batch.isEmpty)
             }
-            f.fieldScanSeconds = seconds(clock.now - fieldStart)
+            f.fieldScanSeconds = seconds(since: fieldStart)
             result.index = f
             withExtendedLifetime(index) {}
         }
@@ -273,17 +272,17 @@ public enum IndexBenchmark {
             f.installations = n
             let rss0 = residentBytes()
             let baseline = DictionaryBaseline()
-            let start = clock.now
+            let start = monotonicNanoseconds()
             let cpu0 = cpuSeconds()
             parallel(n, threads: threads) { _, range in
                 for i in range { baseline.upsert(generator.installation(i)) }
             }
-            f.buildSeconds = seconds(clock.now - start)
+            f.buildSeconds = seconds(since: start)
             f.buildCPUSeconds = cpuSeconds() - cpu0
             f.bytesPerInstallation = Double(residentBytes() - rss0) / Double(n)
             let rss1 = residentBytes()
             let users = Atomic<Int>(0)
-            let attributesStart = clock.now
+            let attributesStart = monotonicNanoseconds()
             parallel(n, threads: threads) { _, range in
                 var written = 0
                 for i in range {
@@ -293,13 +292,13 @@ public enum IndexBenchmark {
                 }
                 users.add(written, ordering: .relaxed)
             }
-            f.attributeSeconds = seconds(clock.now - attributesStart)
+            f.attributeSeconds = seconds(since: attributesStart)
             f.attributeBytesPerUser = Double(residentBytes() - rss1) / Double(max(users.load(ordering: .relaxed), 1))
 
             let baselineSample = (0..<min(n, sampleSize)).map { generator.token(Int(UInt64($0) &* 2_654_435_761 % UInt64(n))) }
             let perThread = options.lookups / threads
             let hits = Atomic<Int>(0)
-            let lookupStart = clock.now
+            let lookupStart = monotonicNanoseconds()
             let lookupCPU0 = cpuSeconds()
             parallel(threads, threads: threads) { t, _ in
                 var found = 0
@@ -311,18 +310,18 @@ public enum IndexBenchmark {
                 }
                 hits.add(found, ordering: .relaxed)
             }
-            f.lookupsPerSecond = Double(perThread * threads) / seconds(clock.now - lookupStart)
+            f.lookupsPerSecond = Double(perThread * threads) / seconds(since: lookupStart)
             f.lookupCPUSeconds = cpuSeconds() - lookupCPU0
             f.fullLookupsPerSecond = f.lookupsPerSecond  // the dictionary answers the whole value either way
             precondition(hits.load(ordering: .relaxed) == perThread * threads, "baseline lookups missed")
-            let scanStart = clock.now
+            let scanStart = monotonicNanoseconds()
             let scanCPU0 = cpuSeconds()
             f.scanMatches = baseline.scanGoldOver30(batchSize: 1024) { batch in precondition(!batch.isEmpty) }
-            f.scanSeconds = seconds(clock.now - scanStart)
+            f.scanSeconds = seconds(since: scanStart)
             f.scanCPUSeconds = cpuSeconds() - scanCPU0
-            let fieldStart = clock.now
+            let fieldStart = monotonicNanoseconds()
             f.fieldScanMatches = baseline.scanFrenchOptedIn(batchSize: 1024) { batch in precondition(!batch.isEmpty) }
-            f.fieldScanSeconds = seconds(clock.now - fieldStart)
+            f.fieldScanSeconds = seconds(since: fieldStart)
             result.baseline = f
             withExtendedLifetime(baseline) {}
         }
@@ -341,20 +340,12 @@ extension IndexBenchmark {
         // Slots name random rows; each row's first word is random (it picks the next slot).
         var slots = [UInt64](repeating: 0, count: slotCount)
         var rows = [UInt64](repeating: 0, count: rowCount * rowWords)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        for i in 0..<slotCount { slots[i] = next() % UInt64(rowCount) }
-        for r in 0..<rowCount { rows[r * rowWords] = next() }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        for i in 0..<slotCount { slots[i] = random.next() % UInt64(rowCount) }
+        for r in 0..<rowCount { rows[r * rowWords] = random.next() }
         let perThread = max(1, pairs / threads)
-        let clock = ContinuousClock()
         let ends = Atomic<Int>(0)
-        let start = clock.now
+        let start = monotonicNanoseconds()
         slots.withUnsafeBufferPointer { slots in
             rows.withUnsafeBufferPointer { rows in
                 let s = UnsafeSendable(slots), r = UnsafeSendable(rows)
@@ -371,7 +362,7 @@ extension IndexBenchmark {
                 }
             }
         }
-        let elapsed = seconds(clock.now - start)
+        let elapsed = seconds(since: start)
         _ = ends.load(ordering: .relaxed)
         return Double(perThread * threads) / elapsed
     }

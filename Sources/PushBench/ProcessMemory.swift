@@ -1,3 +1,4 @@
+import PushSync
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,17 +8,7 @@ import Darwin
 /// Resident memory of this process, from `/proc` (Linux); 0 elsewhere.
 public enum ProcessMemory {
     static func read(_ path: String) -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: (try? PushFile.readAll(path: path, limit: 1 << 20)) ?? [], as: UTF8.self)
     }
 
     /// Current resident set size in bytes.

@@ -39,7 +39,7 @@ final class ProgressDisplay {
             write(1, "\r" + barText(p) + "\u{1B}[K" + (phaseEnded ? "\n" : ""))
             barDrawn = !phaseEnded
         case .lines:
-            let now = DeliveryBenchmark.Progress.monotonicSeconds()
+            let now = DeliveryBenchmark.now()
             if phaseEnded || lastPhase != p.phase || now - lastLine >= interval {
                 lastLine = now
                 printError(lineText(p))
@@ -84,14 +84,6 @@ final class ProgressDisplay {
     private func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         bytes.withUnsafeBytes { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
-    }
-}
-
-extension DeliveryBenchmark.Progress {
-    static func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -1,5 +1,6 @@
 internal import COpenSSL
 internal import CPushShims
+import PushSync
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -206,24 +207,13 @@ final class KeyGenerationContext {
 
 /// Reads a whole key file (at most 1 MiB) as text.
 func readKeyFile(_ path: String) throws(CryptoError) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-        throw CryptoError(.unreadableFile, "cannot open key file \(path): errno \(errno)")
-    }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw CryptoError(.unreadableFile, "cannot read key file \(path): errno \(errno)")
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: chunk.prefix(count))
-        if bytes.count > 1 << 20 {
-            throw CryptoError(.unreadableFile, "key file \(path) is larger than 1 MiB")
+    do {
+        return String(decoding: try PushFile.readAll(path: path, limit: 1 << 20), as: UTF8.self)
+    } catch {
+        switch error.kind {
+        case .open(let code): throw CryptoError(.unreadableFile, "cannot open key file \(path): errno \(code)")
+        case .read(let code): throw CryptoError(.unreadableFile, "cannot read key file \(path): errno \(code)")
+        case .tooLarge: throw CryptoError(.unreadableFile, "key file \(path) is larger than 1 MiB")
         }
     }
-    return String(decoding: bytes, as: UTF8.self)
 }

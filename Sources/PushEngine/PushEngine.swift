@@ -65,7 +65,7 @@ public enum PushEngineError: Error, Sendable, CustomStringConvertible {
 public final class PushEngine: Service, Sendable {
     private let threads: Int
     private let logger: Logger
-    private let clock: WallClock
+    private let clock: PushClock
     private let retention: SendRetention
     private let workers: SendWorkers
     private let loops = Locked<EventLoopGroup?>(nil)
@@ -79,7 +79,7 @@ public final class PushEngine: Service, Sendable {
     ///   - retention: how long finished sends stay queryable.
     ///   - clock: wall clock for provider-token ages and event times (tests inject one).
     public init(threads: Int = EventLoopGroup.coreCount, workers: SendWorkers = SendWorkers(),
-                retention: SendRetention = SendRetention(), clock: WallClock = .system, logger: Logger) {
+                retention: SendRetention = SendRetention(), clock: PushClock = .system, logger: Logger) {
         self.threads = max(1, threads)
         self.workers = workers
         self.retention = retention

@@ -1,6 +1,7 @@
 import Delivery
 import HTTP2Transport
 import PushModel
+import PushSync
 
 /// How long finished sends stay queryable (``PushApp/send(_:)``, ``PushApp/statistics(of:)``)
 /// before they retire. Running sends never retire.

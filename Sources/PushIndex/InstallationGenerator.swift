@@ -52,20 +52,8 @@ public struct InstallationGenerator: Sendable {
         self.profile = profile
     }
 
-    private struct Stream {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-    }
-
-    private func stream(_ index: Int, _ salt: UInt64) -> Stream {
-        Stream(state: seed ^ (UInt64(truncatingIfNeeded: index) &* 0xD6E8_FEB8_6659_FD93) ^ salt)
+    private func stream(_ index: Int, _ salt: UInt64) -> SplitMix64 {
+        SplitMix64(seed: seed ^ (UInt64(truncatingIfNeeded: index) &* 0xD6E8_FEB8_6659_FD93) ^ salt)
     }
 
     private func isAndroid(_ index: Int) -> Bool {

@@ -34,7 +34,7 @@ public final class ConditionLock: @unchecked Sendable {
     }
 
     /// Runs `body` holding the mutex. `body` may call ``wait(untilNanoseconds:)``.
-    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    public func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()

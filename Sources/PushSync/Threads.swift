@@ -20,6 +20,14 @@ public struct PushThread: Sendable {
     /// Waits until the thread's body has returned. Call at most once, never from that thread.
     public func join() { pthread_join(handle, nil) }
 
+    /// The calling thread, for ``isCurrent`` checks (an event loop records its own thread)
+    /// and, for a thread from ``start(_:)``, for ``join()``.
+    public static var current: PushThread { PushThread(handle: pthread_self()) }
+
+    /// True when called on this thread.
+    @inline(__always)
+    public var isCurrent: Bool { pthread_equal(pthread_self(), handle) != 0 }
+
     private final class Box: @unchecked Sendable {  // handed to exactly one thread, read once
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }

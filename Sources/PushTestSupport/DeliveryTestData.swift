@@ -1,4 +1,3 @@
-public import Gateways
 public import MockGateway
 public import PushCrypto
 public import PushIndex
@@ -12,8 +11,8 @@ public final class SharedTestClock: Sendable {
     public init() {}
     public var milliseconds: Int64 { now.withLock { $0 } }
     public func advance(minutes: Int64) { now.withLock { $0 += minutes * 60_000 } }
-    public var wall: WallClock { WallClock { [self] in milliseconds } }
-    public var gateway: GatewayClock { GatewayClock { [self] in milliseconds } }
+    /// The clock to hand to the engine and to the mock gateway alike.
+    public var clock: PushClock { PushClock { [self] in milliseconds } }
 }
 
 /// Keys, tokens and installations shared by the delivery and facade tests.

@@ -2,6 +2,7 @@ import ArgumentParser
 import EventLog
 import Foundation
 import PushModel
+import PushSync
 
 /// `pushengine export`: writes export files on demand.
 struct ExportCommand: ParsableCommand {
@@ -121,16 +122,13 @@ struct ThroughputCommand: ParsableCommand {
         func durable(_ lines: Int) -> Double { Double(lines) / durableSeconds }
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
+    static func seconds(since start: UInt64) -> Double { Double(monotonicNanoseconds() &- start) / 1e9 }
 
     /// A realistic mix over the last hour: campaign and transactional sends, opens, errors,
     /// subscription changes and in-app events, over 65 536 distinct users. (Recent times:
     /// a day past its grace period would be published during the run.)
     static func makeBatches(lines: Int, app: ExportApp) throws -> [EventBatch] {
-        let hourAgo = SystemEventLogClock().now().secondsSinceEpoch - 3600
+        let hourAgo = PushClock.system.nowSeconds() - 3600
         let users = try (0..<65_536).map { n in
             EventUser(customID: try LogField("user-\(n)", field: "custom ID"),
                       installationID: try LogField(String(format: "%08x-5a1e-4c1b-9d2e-%012x", n, n * 7919), field: "installation ID"))
@@ -171,7 +169,7 @@ struct ThroughputCommand: ParsableCommand {
         let writer = try EventLogWriter(
             configuration: EventLogConfiguration(spoolDirectory: directory + "/spool"),
             sink: LocalDirectorySink(directory: directory + "/out"))
-        let start = ContinuousClock.now
+        let start = monotonicNanoseconds()
         for batch in batches { try writer.append(batch) }
         try writer.flush(sync: false)
         let written = seconds(since: start)
@@ -193,7 +191,7 @@ struct ThroughputCommand: ParsableCommand {
         let push = try FileHandle(forWritingTo: URL(fileURLWithPath: pushPath))
         let inApp = try FileHandle(forWritingTo: URL(fileURLWithPath: inAppPath))
         try inApp.seekToEnd()
-        let start = ContinuousClock.now
+        let start = monotonicNanoseconds()
         for batch in batches {
             for r in batch.records {
                 if r.kind.file == .inAppEvents {

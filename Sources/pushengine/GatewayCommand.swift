@@ -5,6 +5,7 @@ import PushCrypto
 import Logging
 import MockGateway
 import PushJSON
+import PushSync
 import Replay
 #if canImport(Glibc)
 import Glibc
@@ -114,7 +115,7 @@ struct GatewayCommand: ParsableCommand {
             var base = scenarioValue ?? Scenario()
             let mapping = try installationTokens.map { path throws(ScenarioError) in try Scenario.installationTokens(contentsOf: path) } ?? [:]
             let summary = try base.addTokenDeletedRules(
-                eventsCSV: try readWholeFile(events), source: events, installationTokens: mapping
+                eventsCSV: try PushFile.readAll(path: events, limit: .max), source: events, installationTokens: mapping
             )
             printError("scenario from \(events): \(summary.tokenDeletedEvents) token_deleted events, \(summary.tokens) tokens answer 410, \(summary.unmappedInstallations.count) installations without a token")
             scenarioValue = base
@@ -148,7 +149,7 @@ struct ServiceAccountError: Error, CustomStringConvertible {
 
 /// Reads `client_email` and the public half of `private_key` from a service-account JSON file.
 private func loadServiceAccount(_ path: String) throws -> (String, RSAPublicKey) {
-    let bytes = try readWholeFile(path)
+    let bytes = try PushFile.readAll(path: path, limit: .max)
     guard let json = try? JSONValue.parse(bytes) else {
         throw ServiceAccountError(path: path, message: "not JSON")
     }
@@ -159,29 +160,5 @@ private func loadServiceAccount(_ path: String) throws -> (String, RSAPublicKey)
         return (email, try RSAPublicKey(pemRepresentation: pem))
     } catch {
         throw ServiceAccountError(path: path, message: error.description)
-    }
-}
-
-/// A file the command could not read.
-struct FileReadError: Error, CustomStringConvertible {
-    var path: String
-    var code: Int32
-    var description: String { "cannot read \(path) (errno \(code))" }
-}
-
-private func readWholeFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileReadError(path: path, code: errno) }
-    defer { _ = close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw FileReadError(path: path, code: errno)
-        }
-        if count == 0 { return bytes }
-        bytes.append(contentsOf: chunk.prefix(count))
     }
 }

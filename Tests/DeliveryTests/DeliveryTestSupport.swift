@@ -30,7 +30,7 @@ final class Harness {
         }
         server = try MockGatewayServer(
             configuration: MockGatewayConfiguration(mode: mode, verificationKeys: keys, requiresAuthentication: authenticate,
-                                                    scenario: scenario, clock: clock.gateway, recorder: recorder),
+                                                    scenario: scenario, clock: clock.clock, recorder: recorder),
             port: 0, tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
             threads: 1)
         let connection = HTTP2ClientConfiguration(
@@ -40,12 +40,12 @@ final class Harness {
             pool: HTTP2ConnectionPoolConfiguration(connection: connection, connections: connections),
             retry: retry, window: window, batchSize: 64)
         senderConfiguration.lostRequestMargin = lostRequestMargin
-        sender = try GatewaySender(configuration: senderConfiguration, group: group, clock: clock.wall, logger: .init(label: "test"))
+        sender = try GatewaySender(configuration: senderConfiguration, group: group, clock: clock.clock, logger: .init(label: "test"))
     }
 
     func providerTokens() -> APNsProviderTokenCache {
         APNsProviderTokenCache(credentials: APNsTokenCredentials(key: TestData.signingKey, keyID: TestData.keyID, teamID: TestData.teamID),
-                               clock: clock.wall)
+                               clock: clock.clock)
     }
 
     func template(tokens: APNsProviderTokenCache? = nil, body: String = "hello") throws -> APNsSendTemplate {

@@ -5,6 +5,7 @@ import HTTP2Transport
 import MockGateway
 import PushIndex
 import PushModel
+import PushSync
 import PushTestSupport
 import Testing
 

@@ -36,7 +36,7 @@ import Testing
         // A cache that would keep its token too long (a skewed or misconfigured refresh).
         let tokens = APNsProviderTokenCache(
             credentials: APNsTokenCredentials(key: TestData.signingKey, keyID: TestData.keyID, teamID: TestData.teamID),
-            clock: clock.wall, refreshAfter: .seconds(3 * 3600))
+            clock: clock.clock, refreshAfter: .seconds(3 * 3600))
         let template = try h.template(tokens: tokens)
         let index = TestData.index(20)
         await #expect(try h.campaign(index, template: template).sent == 20)

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import Delivery
 import HTTP2Transport
+import PushSync
 
 @Suite struct RetryTimerTests {
     @Test func actionsRunInDueOrderAndStopRunsWhatIsLeft() {

@@ -18,7 +18,7 @@ import PushModel
         let configuration = EventLogConfiguration(spoolDirectory: spool, queueCapacity: queueCapacity, flush: flush,
                                                   retryInterval: .seconds(3600))
         return try EventLogWriter(configuration: configuration, sink: try LocalDirectorySink(directory: out),
-                                  clock: clock, fileSystem: fileSystem)
+                                  clock: clock.clock, fileSystem: fileSystem)
     }
 
     func sent(_ time: String) -> EventRecord { .push(.sent, at: at(time), user: user, source: Reference.campaign) }

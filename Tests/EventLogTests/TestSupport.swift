@@ -1,15 +1,17 @@
 import Dispatch
 import Foundation
+import PushModel
 import Synchronization
 @testable import EventLog
 
 /// A wall clock the test moves by hand.
-final class ManualClock: EventLogClock {
+final class ManualClock: Sendable {
     private let seconds: Mutex<Int64>
 
     init(_ time: String) { seconds = Mutex(ManualClock.parse(time)) }
 
-    func now() -> EventTime { EventTime(unchecked: seconds.withLock { $0 }) }
+    /// The clock to hand to the writer.
+    var clock: PushClock { PushClock { [self] in seconds.withLock { $0 } * 1000 } }
 
     func set(_ time: String) { seconds.withLock { $0 = ManualClock.parse(time) } }
 

@@ -1,5 +1,6 @@
 import HTTP2Transport
 import PushCrypto
+import PushModel
 import Synchronization
 import Testing
 @testable import Gateways
@@ -8,7 +9,7 @@ import Testing
 final class ManualWallClock: Sendable {
     private let now = Mutex<Int64>(1_800_000_000_000)
     func advance(minutes: Int64) { now.withLock { $0 += minutes * 60_000 } }
-    var clock: WallClock { WallClock { [self] in now.withLock { $0 } } }
+    var clock: PushClock { PushClock { [self] in now.withLock { $0 } } }
 }
 
 @Suite struct APNsProviderTokenCacheTests {

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import HTTP2Transport
+import PushSync
 import PushTestSupport
 
 let clientPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)

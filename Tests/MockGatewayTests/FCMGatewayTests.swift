@@ -39,7 +39,7 @@ struct FCMGatewayTests {
 
     func authenticatedGateway(scenario: Scenario? = nil) throws -> MockGateway {
         MockGateway(configuration: MockGatewayConfiguration(
-            scenario: scenario, clock: clock.gatewayClock,
+            scenario: scenario, clock: clock.clock,
             serviceAccounts: [Self.serviceAccount: try Self.rsaKey.publicKey()]
         ))
     }

@@ -11,7 +11,7 @@ struct GatewayRecorderTests {
     func recordsFields() throws {
         let recorder = GatewayRecorder()
         let clock = ManualClock(milliseconds: 1_793_530_800_123)
-        let gateway = Fixtures.noAuthGateway(recorder: recorder, clock: clock.gatewayClock)
+        let gateway = Fixtures.noAuthGateway(recorder: recorder, clock: clock.clock)
         let id = "0E8A6D4C-1F36-4C2E-9B1A-2D3C4E5F6A7B"
         _ = gateway.handle(Fixtures.apnsRequest(headers: [
             HTTP2HeaderField("apns-topic", Fixtures.topic), HTTP2HeaderField("apns-push-type", "alert"),

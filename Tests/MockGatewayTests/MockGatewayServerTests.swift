@@ -99,7 +99,7 @@ struct MockGatewayServerTests {
     @Test("provider-token reasons over TLS on one connection")
     func authOverTLS() throws {
         let clock = ManualClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-        let wire = try LoopbackGateway(MockGatewayConfiguration(verificationKeys: [try Fixtures.verificationKey()], clock: clock.gatewayClock))
+        let wire = try LoopbackGateway(MockGatewayConfiguration(verificationKeys: [try Fixtures.verificationKey()], clock: clock.clock))
         func request(_ token: String?) -> HTTP2Request {
             var headers = [HTTP2HeaderField("apns-topic", Fixtures.topic)]
             if let token { headers.append(HTTP2HeaderField("authorization", "bearer \(token)")) }

@@ -11,7 +11,7 @@ struct ProviderTokenVerifierTests {
 
     func gateway() throws -> MockGateway {
         MockGateway(configuration: MockGatewayConfiguration(
-            verificationKeys: [try Fixtures.verificationKey()], clock: clock.gatewayClock
+            verificationKeys: [try Fixtures.verificationKey()], clock: clock.clock
         ))
     }
 

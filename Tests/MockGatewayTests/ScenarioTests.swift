@@ -28,7 +28,7 @@ struct ScenarioTests {
     func unregisteredNow() {
         let clock = ManualClock(milliseconds: 1_750_000_000_000)
         let scenario = Scenario(rules: [ScenarioRule(match: TokenMatch(tokens: [Self.dead]), answer: .unregistered(timestampMilliseconds: nil))])
-        let response = Fixtures.noAuthGateway(scenario: scenario, clock: clock.gatewayClock).handle(request(Self.dead))
+        let response = Fixtures.noAuthGateway(scenario: scenario, clock: clock.clock).handle(request(Self.dead))
         #expect(response.json?["timestamp"]?.numberValue == 1_750_000_000_000)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTP2Transport
 import PushCrypto
 import PushJSON
+import PushModel
 import PushSync
 @testable import MockGateway
 
@@ -19,8 +20,8 @@ final class ManualClock: Sendable {
         now.withLock { $0 += seconds * 1000 }
     }
 
-    var gatewayClock: GatewayClock {
-        GatewayClock { [self] in milliseconds }
+    var clock: PushClock {
+        PushClock { [self] in milliseconds }
     }
 }
 
@@ -65,7 +66,7 @@ enum Fixtures {
     /// A gateway that does not check provider tokens.
     static func noAuthGateway(
         scenario: Scenario? = nil, allowedTopics: Set<String>? = nil, recorder: GatewayRecorder? = nil,
-        clock: GatewayClock = .system
+        clock: PushClock = .system
     ) -> MockGateway {
         MockGateway(configuration: MockGatewayConfiguration(
             requiresAuthentication: false, allowedTopics: allowedTopics, scenario: scenario, clock: clock, recorder: recorder

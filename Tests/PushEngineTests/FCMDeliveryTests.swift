@@ -26,7 +26,7 @@ import Testing
             ScenarioRule(match: TokenMatch(tokens: ["fcm-5"]), answer: .transient(status: 503, firstTries: 1)),
         ])
         let server = try MockGatewayServer(
-            configuration: MockGatewayConfiguration(scenario: scenario, clock: clock.gateway,
+            configuration: MockGatewayConfiguration(scenario: scenario, clock: clock.clock,
                                                     serviceAccounts: [Self.email: try Self.key.publicKey()],
                                                     accessTokenLifetimeSeconds: 600),
             tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
@@ -34,7 +34,7 @@ import Testing
         defer { server.shutdown(gracePeriod: .seconds(1)) }
         let account = FCMServiceAccount(projectID: "demo-project", clientEmail: Self.email, privateKey: Self.key,
                                         tokenURI: "https://127.0.0.1:\(server.port)/token")
-        let engine = PushEngine(threads: 1, clock: clock.wall, logger: Logger(label: "test"))
+        let engine = PushEngine(threads: 1, clock: clock.clock, logger: Logger(label: "test"))
         let stop = EngineStopper(engine)
         defer { stop.later() }
         let sink = CollectingEventSink()
@@ -103,12 +103,12 @@ import Testing
             ScenarioRule(match: TokenMatch(tokens: ["fcm-2"]), answer: .invalidArgument),
         ])
         let server = try MockGatewayServer(
-            configuration: MockGatewayConfiguration(scenario: scenario, clock: clock.gateway,
+            configuration: MockGatewayConfiguration(scenario: scenario, clock: clock.clock,
                                                     serviceAccounts: [Self.email: try Self.key.publicKey()]),
             tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
             threads: 1)
         defer { server.shutdown(gracePeriod: .seconds(1)) }
-        let engine = PushEngine(threads: 1, clock: clock.wall, logger: Logger(label: "test"))
+        let engine = PushEngine(threads: 1, clock: clock.clock, logger: Logger(label: "test"))
         let stop = EngineStopper(engine)
         defer { stop.later() }
         let sink = CollectingEventSink()

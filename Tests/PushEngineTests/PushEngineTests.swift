@@ -28,14 +28,14 @@ import Testing
                 configuration: MockGatewayConfiguration(
                     verificationKeys: [ProviderVerificationKey(keyID: TestData.keyID, teamID: TestData.teamID,
                                                                publicKey: try TestData.signingKey.publicKey())],
-                    scenario: scenario, clock: clock.gateway, recorder: recorder),
+                    scenario: scenario, clock: clock.clock, recorder: recorder),
                 tls: TLSServerConfiguration(certificateFile: certificates + "/server.pem", privateKeyFile: certificates + "/server.key"),
                 threads: 1)
             directory = NSTemporaryDirectory() + "pushengine-delivery-\(getpid())-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory + "/out", withIntermediateDirectories: true)
             writer = try EventLogWriter(configuration: EventLogConfiguration(spoolDirectory: directory + "/spool"),
                                         sink: LocalDirectorySink(directory: directory + "/out"))
-            engine = PushEngine(threads: 1, workers: workers, retention: retention, clock: clock.wall, logger: Logger(label: "test"))
+            engine = PushEngine(threads: 1, workers: workers, retention: retention, clock: clock.clock, logger: Logger(label: "test"))
             app = try engine.addApp(
                 AppConfiguration(name: "DemoApp", apiKey: "KEY1", apns: APNsConfiguration(
                     origin: .custom(host: "127.0.0.1", port: server.port, caFile: certificates + "/ca.pem"),

@@ -10,7 +10,7 @@ import PushModel
 /// 100 batches of 1 024 recent events (one UTC day, mixed push and in-app kinds).
 func makeBatches() -> [EventBatch] {
     let app = try! ExportApp(name: "BenchApp", apiKey: "BENCHKEY")
-    let hourAgo = SystemEventLogClock().now().secondsSinceEpoch - 3600
+    let hourAgo = PushClock.system.nowSeconds() - 3600
     let campaign: LogField = "c9f8a7d6e5b4c3a2f1e0d9c8b7a6f5e4"
     let transactional = EventRecord.PushSource.transactional(token: "t1a2b3c4d5e6f708192a3b4c5d6e7f80", groupID: "welcome")
     return (0..<100).map { b in

@@ -1,30 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Wall-clock time in milliseconds since the UNIX epoch, injectable so tests can move time
-/// across the provider token's 20-minute and 1-hour limits.
-public struct GatewayClock: Sendable {
-    private let read: @Sendable () -> Int64
-
-    /// A clock that calls `now` for the current time in milliseconds since the epoch.
-    public init(_ now: @escaping @Sendable () -> Int64) {
-        read = now
-    }
-
-    /// The current time, in milliseconds since the UNIX epoch.
-    public func nowMilliseconds() -> Int64 { read() }
-
-    /// The system's real-time clock.
-    public static let system = GatewayClock {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
-}
-
 /// Formats milliseconds since the epoch as an ISO 8601 UTC timestamp with milliseconds
 /// (also used by the `Replay` module).
 package func iso8601(milliseconds: Int64) -> String {
