@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "pushengine", targets: ["pushengine"]),
         .library(name: "HTTP2Transport", targets: ["HTTP2Transport"]),
         .library(name: "PushCrypto", targets: ["PushCrypto"]),
+        .library(name: "PushSync", targets: ["PushSync"]),
         .library(name: "PushModel", targets: ["PushModel"]),
         .library(name: "PushJSON", targets: ["PushJSON"]),
         .library(name: "PushIndex", targets: ["PushIndex"]),

@@ -1,3 +1,4 @@
+import PushSync
 internal import COpenSSL
 internal import CPushShims
 
@@ -138,10 +139,10 @@ final class TLSContext: @unchecked Sendable {
             throw .tlsConfiguration(reason: "cannot load certificate \(certificate): \(openSSLErrors())")
         }
         guard SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 else {
-            throw .tlsConfiguration(reason: "cannot load private key \(key): \(openSSLErrors())")
+            throw .tlsConfiguration(reason: "cannot load private key \(PushFile.redacted(key)): \(openSSLErrors())")
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
-            throw .tlsConfiguration(reason: "private key \(key) does not match certificate \(certificate)")
+            throw .tlsConfiguration(reason: "private key \(PushFile.redacted(key)) does not match certificate \(certificate)")
         }
     }
 }

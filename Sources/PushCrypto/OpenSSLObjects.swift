@@ -205,15 +205,16 @@ final class KeyGenerationContext {
     deinit { EVP_PKEY_CTX_free(pointer) }
 }
 
-/// Reads a whole key file (at most 1 MiB) as text.
+/// Reads a whole key file (at most 1 MiB) as text. Errors name the file, not its directory.
 func readKeyFile(_ path: String) throws(CryptoError) -> String {
+    let named = PushFile.redacted(path)
     do {
         return String(decoding: try PushFile.readAll(path: path, limit: 1 << 20), as: UTF8.self)
     } catch {
         switch error.kind {
-        case .open(let code): throw CryptoError(.unreadableFile, "cannot open key file \(path): errno \(code)")
-        case .read(let code): throw CryptoError(.unreadableFile, "cannot read key file \(path): errno \(code)")
-        case .tooLarge: throw CryptoError(.unreadableFile, "key file \(path) is larger than 1 MiB")
+        case .open(let code): throw CryptoError(.unreadableFile, "cannot open key file \(named): errno \(code)")
+        case .read(let code): throw CryptoError(.unreadableFile, "cannot read key file \(named): errno \(code)")
+        case .tooLarge: throw CryptoError(.unreadableFile, "key file \(named) is larger than 1 MiB")
         }
     }
 }

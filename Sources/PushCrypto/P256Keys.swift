@@ -1,4 +1,5 @@
 internal import COpenSSL
+import PushSync
 
 /// A NIST P-256 private key for ES256 (ECDSA with SHA-256), e.g. an APNs `.p8` provider key.
 ///
@@ -27,7 +28,7 @@ public final class P256PrivateKey: @unchecked Sendable {
         do {
             try self.init(pemRepresentation: pem)
         } catch {
-            throw CryptoError(error.kind, "\(path): \(error.context)")
+            throw CryptoError(error.kind, "\(PushFile.redacted(path)): \(error.context)")
         }
     }
 
@@ -88,7 +89,7 @@ public final class P256PublicKey: @unchecked Sendable {
         do {
             try self.init(pemRepresentation: pem)
         } catch {
-            throw CryptoError(error.kind, "\(path): \(error.context)")
+            throw CryptoError(error.kind, "\(PushFile.redacted(path)): \(error.context)")
         }
     }
 

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import PushSync
 
 /// An RSA private key for RS256 (RSASSA-PKCS1-v1_5 with SHA-256), e.g. a Google service account's.
 ///
@@ -27,7 +28,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
         do {
             try self.init(pemRepresentation: pem)
         } catch {
-            throw CryptoError(error.kind, "\(path): \(error.context)")
+            throw CryptoError(error.kind, "\(PushFile.redacted(path)): \(error.context)")
         }
     }
 

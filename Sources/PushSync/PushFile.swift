@@ -72,3 +72,12 @@ public struct PushFileError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 }
+
+extension PushFile {
+    /// How a secret file (a private key, a credential) is named in errors and logs: its file
+    /// name only, never the directory that holds it (`…/AuthKey_ABC123.p8`).
+    public static func redacted(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return "…/" + path[path.index(after: slash)...]
+    }
+}
