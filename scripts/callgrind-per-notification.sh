@@ -21,7 +21,7 @@ instructions() {  # BINARY COUNT -> total instructions of the whole process
   local out="$work/cg.$RANDOM"
   valgrind --tool=callgrind --callgrind-out-file="$out" "$1" bench-delivery --installations "$2" --port "$port" \
     --ca-file "$certs/ca.pem" --connections 4 --streams 100 --loop-threads 1 >"$work/run.out" 2>"$work/vg.err"
-  grep -q "$2 targeted, $2 sent" "$work/run.out" || { echo "incomplete run: $(cat "$work/run.out")" >&2; exit 1; }
+  grep -q "$2 targeted, $2 sent" "$work/run.out" || { echo "incomplete run: $(cat "$work/run.out") $(tail -5 "$work/vg.err")" >&2; exit 1; }
   sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out" | head -1
 }
 i=0
@@ -32,5 +32,5 @@ for bin in "$@"; do
   small=$(instructions "$copy" "$n")
   large=$(instructions "$copy" $((2 * n)))
   awk -v b="$bin" -v s="$small" -v l="$large" -v n="$n" \
-    'BEGIN { printf "%s: %d instructions at %d, %d at %d: %.0f per notification\n", b, s, n, l, 2 * n, (l - s) / n }'
+    'BEGIN { printf "%s: %.0f instructions at %d, %.0f at %d: %.0f per notification\n", b, s, n, l, 2 * n, (l - s) / n }'
 done

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `pushengine` command: thin wiring over the libraries.
 @main
-struct PushEngineCommand: AsyncParsableCommand {
+struct PushEngineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pushengine",
         abstract: "An in-memory, high-throughput push delivery engine (APNs / FCM over HTTP/2).",

@@ -1,9 +1,10 @@
 import ArgumentParser
+import Dispatch
 import PushBench
 
 /// `pushengine bench-transactional`: N single-recipient transactional sends started at once
 /// against a running gateway; prints the threads and memory they took while in flight.
-struct TransactionalBenchCommand: AsyncParsableCommand {
+struct TransactionalBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-transactional",
         abstract: "Start N small transactional sends at once against a running gateway; report threads and memory.")
@@ -24,8 +25,20 @@ struct TransactionalBenchCommand: AsyncParsableCommand {
         guard sends > 0, installations > 0 else { throw ValidationError("--sends and --installations must be positive") }
     }
 
-    func run() async throws {
-        let r = try await TransactionalBenchmark.run(.init(sends: sends, installations: installations, port: port, caFile: caFile))
+    // The root command stays synchronous: an async main runs Dispatch's main loop, under which
+    // valgrind (scripts/callgrind-per-notification.sh) crashes. The main thread waits here
+    // for the run, which goes on Swift's cooperative pool.
+    func run() throws {
+        let options = TransactionalBenchmark.Options(sends: sends, installations: installations, port: port, caFile: caFile)
+        let done = DispatchSemaphore(value: 0)
+        // Written by the task before it signals, read after the wait: the semaphore orders them.
+        nonisolated(unsafe) var outcome: Result<TransactionalBenchmark.Result, any Error>?
+        Task {
+            do { outcome = .success(try await TransactionalBenchmark.run(options)) } catch { outcome = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        let r = try outcome!.get()
         print("transactional: \(r.sent) of \(sends) sent in \(r.seconds) s")
         print("threads: \(r.threadsBefore) before, \(r.threadsPeak) at most while sending; worker threads at most \(r.workerThreadsPeak)")
         print("memory: \(r.residentGrowthBytes) bytes more once all \(sends) were started")
