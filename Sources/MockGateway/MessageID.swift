@@ -1,3 +1,4 @@
+import PushJSON
 import Synchronization
 
 /// Makes `apns-id`-style UUIDs and checks them.
@@ -46,19 +47,10 @@ func isUUID(_ text: String) -> Bool {
         count += 1
         if index == 8 || index == 13 || index == 18 || index == 23 {
             if byte != UInt8(ascii: "-") { return false }
-        } else if hexValue(byte) == nil {
+        } else if HexDigit.value(byte) == nil {
             return false
         }
     }
     return count == 36
 }
 
-/// The value of one hexadecimal digit, either case.
-func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: return byte - 0x30
-    case 0x61...0x66: return byte - 0x61 + 10
-    case 0x41...0x46: return byte - 0x41 + 10
-    default: return nil
-    }
-}

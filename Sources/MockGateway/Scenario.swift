@@ -1,3 +1,4 @@
+import PushJSON
 import HTTP2Transport
 import PushModel
 
@@ -129,7 +130,7 @@ public struct TokenMatch: Sendable {
 func normalizedToken(_ token: String) -> String {
     var hasUpper = false
     for byte in token.utf8 {
-        guard hexValue(byte) != nil else { return token }
+        guard HexDigit.value(byte) != nil else { return token }
         if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "F") { hasUpper = true }
     }
     return hasUpper ? token.lowercased() : token

@@ -218,3 +218,21 @@ func readKeyFile(_ path: String) throws(CryptoError) -> String {
         }
     }
 }
+
+/// A key that parses from PEM text, and so from a PEM file (`.p8`, service-account PEM).
+public protocol PEMKeyFile {
+    /// Parses PEM text.
+    init(pemRepresentation pem: String) throws(CryptoError)
+}
+
+extension PEMKeyFile {
+    /// Reads and parses a PEM key file (at most 1 MiB). Errors name the file, not its directory.
+    public init(pemFile path: String) throws(CryptoError) {
+        let pem = try readKeyFile(path)
+        do {
+            try self.init(pemRepresentation: pem)
+        } catch {
+            throw CryptoError(error.kind, "\(PushFile.redacted(path)): \(error.context)")
+        }
+    }
+}

@@ -1,10 +1,9 @@
 internal import COpenSSL
-import PushSync
 
 /// A NIST P-256 private key for ES256 (ECDSA with SHA-256), e.g. an APNs `.p8` provider key.
 ///
 /// Immutable after creation; safe to share across threads (see `EVPKey`).
-public final class P256PrivateKey: @unchecked Sendable {
+public final class P256PrivateKey: PEMKeyFile, @unchecked Sendable {
     // @unchecked: holds only an immutable EVP_PKEY; OpenSSL 3 permits concurrent sign/verify on it.
     let key: EVPKey
 
@@ -22,15 +21,6 @@ public final class P256PrivateKey: @unchecked Sendable {
         self.init(key: key)
     }
 
-    /// Reads and parses a PEM / `.p8` key file.
-    public convenience init(pemFile path: String) throws(CryptoError) {
-        let pem = try readKeyFile(path)
-        do {
-            try self.init(pemRepresentation: pem)
-        } catch {
-            throw CryptoError(error.kind, "\(PushFile.redacted(path)): \(error.context)")
-        }
-    }
 
     /// Generates a fresh random key.
     public static func generate() throws(CryptoError) -> P256PrivateKey {
@@ -65,7 +55,7 @@ public final class P256PrivateKey: @unchecked Sendable {
 /// A NIST P-256 public key that verifies ES256 signatures.
 ///
 /// Immutable after creation; safe to share across threads (see `EVPKey`).
-public final class P256PublicKey: @unchecked Sendable {
+public final class P256PublicKey: PEMKeyFile, @unchecked Sendable {
     // @unchecked: holds only an immutable EVP_PKEY; OpenSSL 3 permits concurrent verify on it.
     let key: EVPKey
 
@@ -83,15 +73,6 @@ public final class P256PublicKey: @unchecked Sendable {
         self.key = key
     }
 
-    /// Reads and parses a PEM public (or private) key file.
-    public convenience init(pemFile path: String) throws(CryptoError) {
-        let pem = try readKeyFile(path)
-        do {
-            try self.init(pemRepresentation: pem)
-        } catch {
-            throw CryptoError(error.kind, "\(PushFile.redacted(path)): \(error.context)")
-        }
-    }
 
     /// The SubjectPublicKeyInfo PEM text (`BEGIN PUBLIC KEY`).
     public func pemRepresentation() throws(CryptoError) -> String {

@@ -1,10 +1,9 @@
 internal import COpenSSL
-import PushSync
 
 /// An RSA private key for RS256 (RSASSA-PKCS1-v1_5 with SHA-256), e.g. a Google service account's.
 ///
 /// Immutable after creation; safe to share across threads (see `EVPKey`).
-public final class RSAPrivateKey: @unchecked Sendable {
+public final class RSAPrivateKey: PEMKeyFile, @unchecked Sendable {
     // @unchecked: holds only an immutable EVP_PKEY; OpenSSL 3 permits concurrent sign/verify on it.
     let key: EVPKey
 
@@ -22,15 +21,6 @@ public final class RSAPrivateKey: @unchecked Sendable {
         self.init(key: key)
     }
 
-    /// Reads and parses a PEM key file.
-    public convenience init(pemFile path: String) throws(CryptoError) {
-        let pem = try readKeyFile(path)
-        do {
-            try self.init(pemRepresentation: pem)
-        } catch {
-            throw CryptoError(error.kind, "\(PushFile.redacted(path)): \(error.context)")
-        }
-    }
 
     /// Generates a fresh key of `bits` bits (2048 by default; slow, meant for tests and tools).
     public static func generate(bits: Int = 2048) throws(CryptoError) -> RSAPrivateKey {

@@ -86,14 +86,9 @@ struct JSONScanner {
 
     @discardableResult
     mutating func skipValue(depth: Int) throws(JSONSyntaxError) -> JSONKind {
-        skipWhitespace()
-        guard let byte = peek() else { throw error("expected a value") }
-        switch byte {
+        switch try valueStart() {
         case UInt8(ascii: "{"):
-            try checkDepth(depth)
-            offset += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") { offset += 1; return .object }
+            if try open(UInt8(ascii: "}"), depth: depth) { return .object }
             while true {
                 skipWhitespace()
                 _ = try scanString(collect: false)
@@ -102,10 +97,7 @@ struct JSONScanner {
                 if try endOrComma(UInt8(ascii: "}"), "object") { return .object }
             }
         case UInt8(ascii: "["):
-            try checkDepth(depth)
-            offset += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "]") { offset += 1; return .array }
+            if try open(UInt8(ascii: "]"), depth: depth) { return .array }
             while true {
                 try skipValue(depth: depth + 1)
                 if try endOrComma(UInt8(ascii: "]"), "array") { return .array }
@@ -122,18 +114,30 @@ struct JSONScanner {
         }
     }
 
+    /// The first byte of the next value, after white space.
+    private mutating func valueStart() throws(JSONSyntaxError) -> UInt8 {
+        skipWhitespace()
+        guard let byte = peek() else { throw error("expected a value") }
+        return byte
+    }
+
+    /// Enters an object or array at its opening byte; true when it closes at once (empty).
+    private mutating func open(_ close: UInt8, depth: Int) throws(JSONSyntaxError) -> Bool {
+        try checkDepth(depth)
+        offset += 1
+        skipWhitespace()
+        guard peek() == close else { return false }
+        offset += 1
+        return true
+    }
+
     // MARK: Building
 
     mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        skipWhitespace()
-        guard let byte = peek() else { throw error("expected a value") }
-        switch byte {
+        switch try valueStart() {
         case UInt8(ascii: "{"):
-            try checkDepth(depth)
-            offset += 1
             var members: [String: JSONValue] = [:]
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") { offset += 1; return .object(members) }
+            if try open(UInt8(ascii: "}"), depth: depth) { return .object(members) }
             while true {
                 skipWhitespace()
                 let key = try scanString(collect: true) ?? ""
@@ -142,11 +146,8 @@ struct JSONScanner {
                 if try endOrComma(UInt8(ascii: "}"), "object") { return .object(members) }
             }
         case UInt8(ascii: "["):
-            try checkDepth(depth)
-            offset += 1
             var elements: [JSONValue] = []
-            skipWhitespace()
-            if peek() == UInt8(ascii: "]") { offset += 1; return .array(elements) }
+            if try open(UInt8(ascii: "]"), depth: depth) { return .array(elements) }
             while true {
                 elements.append(try parseValue(depth: depth + 1))
                 if try endOrComma(UInt8(ascii: "]"), "array") { return .array(elements) }
@@ -244,7 +245,7 @@ struct JSONScanner {
         guard offset + 4 <= bytes.count else { throw error("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = hexValue(bytes[offset]) else { throw error("bad \\u escape") }
+            guard let digit = HexDigit.value(bytes[offset]) else { throw error("bad \\u escape") }
             value = value << 4 | UInt32(digit)
             offset += 1
         }
@@ -341,12 +342,16 @@ struct JSONScanner {
     private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 }
 
-/// The value of one hexadecimal digit, either case.
-func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: return byte - 0x30
-    case 0x61...0x66: return byte - 0x61 + 10
-    case 0x41...0x46: return byte - 0x41 + 10
-    default: return nil
+/// Hexadecimal digits, for `\u` escapes here and for the token and ID checks of the layers above.
+public enum HexDigit {
+    /// The value of one hexadecimal digit, either case; nil for any other byte.
+    @inlinable
+    public static func value(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x61...0x66: return byte - 0x61 + 10
+        case 0x41...0x46: return byte - 0x41 + 10
+        default: return nil
+        }
     }
 }
