@@ -1,3 +1,4 @@
+import PushModel
 /// The moment an event happened: whole seconds since 1970-01-01T00:00:00Z (UTC).
 ///
 /// The exported files have second precision, so sub-second parts are dropped (floored)
@@ -77,17 +78,8 @@ public struct UTCDay: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The civil date (year, month 1...12, day 1...31).
     public var civil: (year: Int, month: Int, day: Int) {
-        // Howard Hinnant's civil_from_days, for days >= 0 only.
-        let z = daysSinceEpoch + 719_468
-        let era = z / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (Int(y), Int(m), Int(d))
+        let date = CivilDate(daysSinceEpoch: daysSinceEpoch)
+        return (date.year, date.month, date.day)
     }
 
     /// `YYYY-MM-DD`.
