@@ -191,9 +191,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PushServiceTests",
-            dependencies: ["PushService", "PushEngine", "EventLog", "MockGateway", "PushModel", "PushTestSupport",
+            dependencies: ["PushService", "PushEngine", "Delivery", "EventLog", "MockGateway", "PushModel",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
