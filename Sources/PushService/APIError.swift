@@ -58,7 +58,9 @@ public struct APIError: Error, Sendable, Equatable, HTTPResponseError {
     }
 
     func response() -> Response {
-        let bytes = (try? JSONEncoder().encode(Body(errorCode: errorCode, errorMessage: message, code: code))) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(Body(errorCode: errorCode, errorMessage: message, code: code))) ?? Data()
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if status == .tooManyRequests { headers[.retryAfter] = "5" }

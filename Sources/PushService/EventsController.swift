@@ -11,7 +11,7 @@ struct EventsController {
 
     let server: PushServer
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to group: RouterGroup<ServiceRequestContext>) {
         group.post(use: post)
     }
 
@@ -46,7 +46,7 @@ struct EventsController {
         var accepted: Int
     }
 
-    @Sendable func post(request: Request, context: BasicRequestContext) async throws -> PostResponse {
+    @Sendable func post(request: Request, context: ServiceRequestContext) async throws -> PostResponse {
         let app = try server.authenticate(request, context: context)
         let bodies = try await server.decode([EventBody].self, from: request)
         guard !bodies.isEmpty else { throw APIError.invalidParameter("body", "needs at least one event") }

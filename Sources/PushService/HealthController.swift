@@ -8,7 +8,7 @@ struct HealthController {
         var status: String
     }
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<ServiceRequestContext>) {
         router.get("healthz") { _, _ in Status(status: "ok") }
         router.get("readyz") { _, _ -> EditedResponse<Status> in
             // In memory, the index is loaded when the apps exist; not ready once shutdown began.

@@ -13,7 +13,7 @@ struct InstallationsController {
 
     let server: PushServer
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to group: RouterGroup<ServiceRequestContext>) {
         group.post(use: upsert)
         group.get(":installID", use: get)
         group.delete(":installID", use: delete)
@@ -111,7 +111,7 @@ struct InstallationsController {
         var deleted: Bool
     }
 
-    @Sendable func upsert(request: Request, context: BasicRequestContext) async throws -> EditedResponse<UpsertResponse> {
+    @Sendable func upsert(request: Request, context: ServiceRequestContext) async throws -> EditedResponse<UpsertResponse> {
         let app = try server.authenticate(request, context: context)
         let bodies = try await server.decode([InstallationBody].self, from: request)
         guard !bodies.isEmpty else { throw APIError.invalidParameter("body", "needs at least one installation") }
@@ -162,14 +162,14 @@ struct InstallationsController {
                             appVersion: appVersion, createdAt: old?.createdAt ?? now, lastSeenAt: now, tokenRegisteredAt: tokenRegisteredAt)
     }
 
-    @Sendable func get(request: Request, context: BasicRequestContext) async throws -> InstallationView {
+    @Sendable func get(request: Request, context: ServiceRequestContext) async throws -> InstallationView {
         let app = try server.authenticate(request, context: context)
         let id = try Self.installationID(context)
         guard let installation = app.push.installation(id) else { throw APIError.installationNotFound }
         return InstallationView(installation)
     }
 
-    @Sendable func delete(request: Request, context: BasicRequestContext) async throws -> DeleteResponse {
+    @Sendable func delete(request: Request, context: ServiceRequestContext) async throws -> DeleteResponse {
         let app = try server.authenticate(request, context: context)
         let id = try Self.installationID(context)
         guard app.push.installation(id) != nil else { throw APIError.installationNotFound }
@@ -177,7 +177,7 @@ struct InstallationsController {
         return DeleteResponse(deleted: true)
     }
 
-    static func installationID(_ context: BasicRequestContext) throws(APIError) -> InstallationID {
+    static func installationID(_ context: ServiceRequestContext) throws(APIError) -> InstallationID {
         do { return try InstallationID(context.parameters.get("installID") ?? "", field: "install_id") } catch { throw .invalid(error) }
     }
 }

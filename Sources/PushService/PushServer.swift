@@ -177,7 +177,7 @@ public final class PushServer: Sendable {
 
     /// The REST API as a Hummingbird application listening on the configured address.
     public func application(port: Int? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> Application<RouterResponder<BasicRequestContext>> {
+        -> Application<RouterResponder<ServiceRequestContext>> {
         Application(
             router: makeRouter(),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: port ?? configuration.port),

@@ -5,8 +5,8 @@ import HTTPTypes
 extension PushServer {
     /// Routes grouped by resource, under `/{version}/{API_KEY}/…`; health, readiness, metrics and
     /// the OpenAPI document at the root; everything else is `ROUTE_NOT_FOUND`.
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func makeRouter() -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: APIErrorMiddleware())
         HealthController(server: self).addRoutes(to: router)
@@ -18,7 +18,7 @@ extension PushServer {
 
     /// The app and platform the path's API key selects, after checking `X-Authorization` and
     /// the key's rate limit. The key itself is never echoed.
-    func authenticate(_ request: Request, context: BasicRequestContext) throws(APIError) -> ServiceApp {
+    func authenticate(_ request: Request, context: ServiceRequestContext) throws(APIError) -> ServiceApp {
         guard isAccepting else { throw .unavailable }
         guard let key = context.parameters.get("apiKey"), let app = app(apiKey: key) else {
             throw .authenticationInvalid("unknown API key")
@@ -37,7 +37,9 @@ extension PushServer {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
-        } catch let e as HTTPError where e.status == .contentTooLarge {
+        } catch {
+            // NIO's too-many-bytes error (the only failure a client can cause here; a broken
+            // connection gets no answer anyway).
             throw APIError.bodyTooLarge(limit)
         }
         do {

@@ -12,7 +12,7 @@ struct TransactionalController {
 
     let server: PushServer
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to group: RouterGroup<ServiceRequestContext>) {
         group.post("send", use: send)
     }
 
@@ -101,7 +101,7 @@ struct TransactionalController {
         var token: String
     }
 
-    @Sendable func send(request: Request, context: BasicRequestContext) async throws -> EditedResponse<SendResponse> {
+    @Sendable func send(request: Request, context: ServiceRequestContext) async throws -> EditedResponse<SendResponse> {
         let app = try server.authenticate(request, context: context)
         let body = try await server.decode(SendRequest.self, from: request)
         let (groupID, recipients, notification) = try Self.validate(body, platform: app.platform)

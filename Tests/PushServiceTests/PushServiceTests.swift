@@ -14,7 +14,7 @@ struct PushServiceTests {
 
     @Test func transactionalReachesExactlyTheResolvedTokensAndWritesTheEvents() async throws {
         try await TestService.withService { service, client in
-            let registered = try await client.call(.POST, Self.ios, json: """
+            let registered = try await client.call(.post, Self.ios, json: """
             [{"install_id":"i-a","custom_id":"u1","token":"\(apnsToken("a1"))","optin":true},
              {"install_id":"i-b","custom_id":"u1","token":"\(apnsToken("b2"))","optin":true},
              {"install_id":"i-c","custom_id":"u2","token":"\(apnsToken("c3"))","optin":true,
@@ -33,7 +33,7 @@ struct PushServiceTests {
             var sendTokens: [String] = []
             for (recipients, expected) in cases {
                 let before = service.receivedTokens().count
-                let answer = try await client.call(.POST, Self.send, json: Self.sendBody(recipients))
+                let answer = try await client.call(.post, Self.send, json: Self.sendBody(recipients))
                 #expect(answer.status == 201)
                 let token = try #require(answer.body["token"] as? String)
                 sendTokens.append(token)
@@ -52,10 +52,10 @@ struct PushServiceTests {
 
     @Test func androidInstallationsGoThroughFCM() async throws {
         try await TestService.withService { service, client in
-            let registered = try await client.call(.POST, "/1.0/\(TestService.androidKey)/installations",
+            let registered = try await client.call(.post, "/1.0/\(TestService.androidKey)/installations",
                                                    json: #"[{"install_id":"droid-1","custom_id":"u9","token":"fcm-token-1","optin":true}]"#)
             #expect(registered.status == 200)
-            let answer = try await client.call(.POST, "/1.1/\(TestService.androidKey)/transactional/send",
+            let answer = try await client.call(.post, "/1.1/\(TestService.androidKey)/transactional/send",
                                                json: Self.sendBody(#"{"custom_ids":["u9"]}"#))
             #expect(answer.status == 201)
             let progress = try await service.finish(try #require(answer.body["token"] as? String), apiKey: TestService.androidKey)
@@ -68,17 +68,17 @@ struct PushServiceTests {
         try await TestService.withService { service, client in
             // 64 hex digits starting with "dead": the scenario answers 410 Unregistered.
             let dead = "dead" + String(repeating: "00", count: 30)
-            _ = try await client.call(.POST, Self.ios, json: #"[{"install_id":"gone","custom_id":"u5","token":"\#(dead)","optin":true}]"#)
-            let first = try await client.call(.POST, Self.send, json: Self.sendBody(#"{"custom_ids":["u5"]}"#))
+            _ = try await client.call(.post, Self.ios, json: #"[{"install_id":"gone","custom_id":"u5","token":"\#(dead)","optin":true}]"#)
+            let first = try await client.call(.post, Self.send, json: Self.sendBody(#"{"custom_ids":["u5"]}"#))
             let progress = try await service.finish(try #require(first.body["token"] as? String))
             #expect(progress.tokensDeleted == 1)
-            let view = try await client.call(.GET, Self.ios + "/gone")
+            let view = try await client.call(.get, Self.ios + "/gone")
             #expect(view.status == 200)
             #expect(view.body["token"] is NSNull)
             #expect(try service.eventLines().contains { $0.hasPrefix("u5;gone;") && $0.hasSuffix(";token_deleted;;;") })
 
             let received = service.receivedTokens().count
-            let second = try await client.call(.POST, Self.send, json: Self.sendBody(#"{"custom_ids":["u5"]}"#))
+            let second = try await client.call(.post, Self.send, json: Self.sendBody(#"{"custom_ids":["u5"]}"#))
             #expect(second.status == 201)
             let again = try await service.finish(try #require(second.body["token"] as? String))
             #expect(again.sent == 0)
@@ -88,9 +88,9 @@ struct PushServiceTests {
 
     @Test func optedOutInstallationIsNotSent() async throws {
         try await TestService.withService { service, client in
-            _ = try await client.call(.POST, Self.ios, json: #"[{"install_id":"quiet","custom_id":"u7","token":"\#(apnsToken("77"))","optin":true}]"#)
-            _ = try await client.call(.POST, Self.ios, json: #"[{"install_id":"quiet","optin":false}]"#)
-            let answer = try await client.call(.POST, Self.send, json: Self.sendBody(#"{"custom_ids":["u7"]}"#))
+            _ = try await client.call(.post, Self.ios, json: #"[{"install_id":"quiet","custom_id":"u7","token":"\#(apnsToken("77"))","optin":true}]"#)
+            _ = try await client.call(.post, Self.ios, json: #"[{"install_id":"quiet","optin":false}]"#)
+            let answer = try await client.call(.post, Self.send, json: Self.sendBody(#"{"custom_ids":["u7"]}"#))
             #expect(answer.status == 201)
             let progress = try await service.finish(try #require(answer.body["token"] as? String))
             #expect(progress.sent == 0)
@@ -102,14 +102,14 @@ struct PushServiceTests {
 
     @Test func appsAreIsolated() async throws {
         try await TestService.withService { _, client in
-            _ = try await client.call(.POST, Self.ios, json: #"[{"install_id":"mine","token":"\#(apnsToken("11"))","optin":true}]"#)
+            _ = try await client.call(.post, Self.ios, json: #"[{"install_id":"mine","token":"\#(apnsToken("11"))","optin":true}]"#)
             let other = "/1.0/\(TestService.otherKey)/installations/mine"
-            #expect(try await client.call(.GET, other, restKey: TestService.otherRestKey).status == 404)
-            #expect(try await client.call(.GET, other, restKey: TestService.restKey).status == 401)
-            #expect(try await client.call(.GET, Self.ios + "/mine", restKey: TestService.otherRestKey).status == 401)
-            #expect(try await client.call(.GET, Self.ios + "/mine").status == 200)
-            #expect(try await client.call(.DELETE, Self.ios + "/mine").status == 200)
-            #expect(try await client.call(.GET, Self.ios + "/mine").status == 404)
+            #expect(try await client.call(.get, other, restKey: TestService.otherRestKey).status == 404)
+            #expect(try await client.call(.get, other, restKey: TestService.restKey).status == 401)
+            #expect(try await client.call(.get, Self.ios + "/mine", restKey: TestService.otherRestKey).status == 401)
+            #expect(try await client.call(.get, Self.ios + "/mine").status == 200)
+            #expect(try await client.call(.delete, Self.ios + "/mine").status == 200)
+            #expect(try await client.call(.get, Self.ios + "/mine").status == 404)
         }
     }
 
@@ -125,42 +125,42 @@ struct PushServiceTests {
                 #expect(!message.contains(TestService.restKey) && !message.contains(TestService.iosKey), sourceLocation: sourceLocation)
             }
             let valid = Self.sendBody(#"{"custom_ids":["u1"]}"#)
-            expectError(try await client.call(.POST, Self.send, json: valid, restKey: nil), 401, "AUTHENTICATION_INVALID", 10)
-            expectError(try await client.call(.POST, Self.send, json: valid, restKey: "wrong"), 401, "AUTHENTICATION_INVALID", 10)
-            expectError(try await client.call(.POST, "/1.1/NO_SUCH_KEY/transactional/send", json: valid), 401, "AUTHENTICATION_INVALID", 10)
-            expectError(try await client.call(.GET, "/1.1/\(TestService.iosKey)/nothing-here"), 404, "ROUTE_NOT_FOUND", 20)
-            expectError(try await client.call(.GET, Self.send), 404, "ROUTE_NOT_FOUND", 20)
-            expectError(try await client.call(.POST, Self.send, json: Self.sendBody(#"{"custom_ids":["u1"]}"#, group: "bad group")),
+            expectError(try await client.call(.post, Self.send, json: valid, restKey: nil), 401, "AUTHENTICATION_INVALID", 10)
+            expectError(try await client.call(.post, Self.send, json: valid, restKey: "wrong"), 401, "AUTHENTICATION_INVALID", 10)
+            expectError(try await client.call(.post, "/1.1/NO_SUCH_KEY/transactional/send", json: valid), 401, "AUTHENTICATION_INVALID", 10)
+            expectError(try await client.call(.get, "/1.1/\(TestService.iosKey)/nothing-here"), 404, "ROUTE_NOT_FOUND", 20)
+            expectError(try await client.call(.get, Self.send), 404, "ROUTE_NOT_FOUND", 20)
+            expectError(try await client.call(.post, Self.send, json: Self.sendBody(#"{"custom_ids":["u1"]}"#, group: "bad group")),
                         400, "INVALID_PARAMETER", 30, mentioning: "group_id")
-            expectError(try await client.call(.POST, Self.send, json: #"{"group_id":"g","message":{"body":"x"}}"#),
+            expectError(try await client.call(.post, Self.send, json: #"{"group_id":"g","message":{"body":"x"}}"#),
                         400, "INVALID_PARAMETER", 30, mentioning: "recipients")
-            expectError(try await client.call(.POST, Self.send, json: Self.sendBody(#"{"tokens":["zz"]}"#)),
+            expectError(try await client.call(.post, Self.send, json: Self.sendBody(#"{"tokens":["zz"]}"#)),
                         400, "INVALID_PARAMETER", 30, mentioning: "recipients.tokens[0]")
-            expectError(try await client.call(.POST, Self.send, json: Self.sendBody(#"{"custom_idz":["u1"]}"#)),
+            expectError(try await client.call(.post, Self.send, json: Self.sendBody(#"{"custom_idz":["u1"]}"#)),
                         400, "INVALID_PARAMETER", 30, mentioning: "recipients.custom_idz")
-            expectError(try await client.call(.POST, Self.send, json: "{not json"), 400, "INVALID_PARAMETER", 30, mentioning: "body")
-            expectError(try await client.call(.POST, Self.ios, json: #"[{"install_id":"x","token":"nothex"}]"#),
+            expectError(try await client.call(.post, Self.send, json: "{not json"), 400, "INVALID_PARAMETER", 30, mentioning: "body")
+            expectError(try await client.call(.post, Self.ios, json: #"[{"install_id":"x","token":"nothex"}]"#),
                         400, "INVALID_PARAMETER", 30, mentioning: "[0].token")
             let huge = "[" + Array(repeating: #"{"install_id":"x"}"#, count: 5000).joined(separator: ",") + "]"
-            expectError(try await client.call(.POST, Self.ios, json: huge), 413, "BODY_TOO_LARGE", 31)
+            expectError(try await client.call(.post, Self.ios, json: huge), 413, "BODY_TOO_LARGE", 31)
             var statuses: [Int] = []
             for _ in 0..<4 {
-                statuses.append(try await client.call(.GET, "/1.0/\(TestService.limitedKey)/installations/none").status)
+                statuses.append(try await client.call(.get, "/1.0/\(TestService.limitedKey)/installations/none").status)
             }
             #expect(statuses.contains(429))
             // The process stays up after all of that.
-            #expect(try await client.call(.GET, "/healthz", restKey: nil).status == 200)
+            #expect(try await client.call(.get, "/healthz", restKey: nil).status == 200)
         }
     }
 
     @Test func healthReadinessMetricsAndTheContract() async throws {
         try await TestService.withService { _, client in
-            #expect(try await client.call(.GET, "/readyz", restKey: nil).status == 200)
-            _ = try await client.call(.POST, Self.ios, json: #"[{"install_id":"m","token":"\#(apnsToken("12"))","optin":true}]"#)
-            let metrics = try await client.execute(uri: "/metrics", method: .GET) { String(buffer: $0.body) }
+            #expect(try await client.call(.get, "/readyz", restKey: nil).status == 200)
+            _ = try await client.call(.post, Self.ios, json: #"[{"install_id":"m","token":"\#(apnsToken("12"))","optin":true}]"#)
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             #expect(metrics.contains(#"pushengine_http_requests_total{route="/1.0/{apiKey}/installations",method="POST",status="200"} 1"#))
             #expect(metrics.contains(#"pushengine_installations{app="Test",platform="IOS"} 1"#))
-            let spec = try await client.execute(uri: "/openapi.yaml", method: .GET) { String(buffer: $0.body) }
+            let spec = try await client.execute(uri: "/openapi.yaml", method: .get) { String(buffer: $0.body) }
             #expect(spec.hasPrefix("openapi: 3.1"))
         }
     }

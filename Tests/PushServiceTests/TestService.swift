@@ -11,7 +11,7 @@ import Testing
 /// A `PushServer` on a fresh data directory with the embedded mock gateway (recording what it
 /// received, answering 410 Unregistered to tokens starting with `dead`), its REST API on a
 /// loopback port chosen by the system; stopped and removed at the end.
-struct TestService {
+struct TestService: Sendable {
     static let restKey = "TEST_REST_KEY"
     static let iosKey = "TEST_IOS_KEY"
     static let androidKey = "TEST_ANDROID_KEY"
@@ -42,7 +42,7 @@ struct TestService {
             ])
     }
 
-    static func withService<T>(_ body: (TestService, any TestClientProtocol) async throws -> T) async throws -> T {
+    static func withService<T: Sendable>(_ body: @escaping @Sendable (TestService, any TestClientProtocol) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushservice-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
