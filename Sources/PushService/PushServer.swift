@@ -212,7 +212,7 @@ public final class PushServer: Sendable {
     /// Stops everything (idempotent): engine (in-flight requests finish), event log (flushed), gateway.
     public func close() async {
         accepting.store(false, ordering: .relaxed)
-        await engine.shutdown(timeout: .seconds(10))
+        await engine.shutdown(timeout: .seconds(10), cancelSends: false)
         do { try events.shutdown() } catch { logger.error("event log shutdown failed", metadata: ["error": "\(error)"]) }
         gateway?.shutdown()
     }

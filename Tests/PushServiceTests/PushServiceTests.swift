@@ -198,3 +198,25 @@ struct PushServiceTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 }
+
+@Suite("pushengine serve, shutdown")
+struct PushServiceShutdownTests {
+    @Test func shutdownWithSendsInFlightLosesNothing() async throws {
+        let count = 300
+        let (service, token) = try await TestService.withService(keepingFiles: true) { service, client in
+            let installations = (0..<count).map { i in
+                #"{"install_id":"s-\#(i)","custom_id":"su-\#(i)","token":"\#(String(format: "%064x", i + 1))","optin":true}"#
+            }
+            #expect(try await client.call(.post, PushServiceTests.ios, json: "[" + installations.joined(separator: ",") + "]").status == 200)
+            let ids = (0..<count).map { #""su-\#($0)""# }.joined(separator: ",")
+            let answer = try await client.call(.post, PushServiceTests.send, json: PushServiceTests.sendBody(#"{"custom_ids":[\#(ids)]}"#))
+            #expect(answer.status == 201)
+            return (service, try #require(answer.body["token"] as? String))
+        }
+        defer { try? FileManager.default.removeItem(atPath: service.directory) }
+        // withService closed the server right after the 201: the send was in flight.
+        let lines = try service.eventLines(flush: false).filter { $0.contains(";push_sent;transactional;\(token);welcome") }
+        #expect(lines.count == count)
+        #expect(Set(service.receivedTokens()).count == count)
+    }
+}

@@ -42,19 +42,20 @@ struct TestService: Sendable {
             ])
     }
 
-    static func withService<T: Sendable>(_ body: @escaping @Sendable (TestService, any TestClientProtocol) async throws -> T) async throws -> T {
+    static func withService<T: Sendable>(keepingFiles: Bool = false, _ body: @escaping @Sendable (TestService, any TestClientProtocol) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushservice-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let recorder = GatewayRecorder()
         let server = try PushServer(configuration: configuration(directory: directory), logger: Logger(label: "test"), recorder: recorder)
         let service = TestService(server: server, recorder: recorder, directory: directory)
         do {
             let result = try await server.application(port: 0).test(.live) { client in try await body(service, client) }
             await server.close()
+            if !keepingFiles { try? FileManager.default.removeItem(atPath: directory) }
             return result
         } catch {
             await server.close()
+            try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
     }
@@ -74,8 +75,8 @@ struct TestService: Sendable {
     }
 
     /// Every event line written so far (spooled or published), after a flush.
-    func eventLines() throws -> [String] {
-        try server.events.flush()
+    func eventLines(flush: Bool = true) throws -> [String] {
+        if flush { try server.events.flush() }
         var lines: [String] = []
         let data = server.configuration.dataDirectory
         for sub in ["spool", "events"] {
