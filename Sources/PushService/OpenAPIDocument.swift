@@ -58,8 +58,8 @@ components:
           description: At least one recipient, at most 10,000 in all. Unknown recipients are counted, not errors.
           properties:
             tokens: { type: array, items: { type: string }, maxItems: 10000 }
-            custom_ids: { type: array, items: { type: string }, maxItems: 10000 }
-            install_ids: { type: array, items: { type: string }, maxItems: 10000 }
+            custom_ids: { type: array, items: { type: string, minLength: 1, maxLength: 512, pattern: "^[^\\x00-\\x1f\\x7f]+$" }, maxItems: 10000 }
+            install_ids: { type: array, items: { type: string, minLength: 1, maxLength: 64, pattern: "^[^\\x00-\\x1f\\x7f]+$" }, maxItems: 10000 }
             advertising_ids: { type: array, items: { type: string }, maxItems: 10000 }
         message: { $ref: "#/components/schemas/Message" }
         messages:
@@ -103,9 +103,9 @@ components:
       required: [install_id]
       description: Upsert. An absent field keeps what the index holds; null clears it (`token` null removes the token).
       properties:
-        install_id: { type: string }
+        install_id: { type: string, minLength: 1, maxLength: 64, pattern: "^[^\\x00-\\x1f\\x7f]+$" }
         token: { type: [string, "null"], description: "APNs: hex; FCM: the registration token." }
-        custom_id: { type: [string, "null"] }
+        custom_id: { type: [string, "null"], minLength: 1, maxLength: 512, pattern: "^[^\\x00-\\x1f\\x7f]+$" }
         advertising_id: { type: [string, "null"], description: A UUID (IDFA / GAID). }
         language: { type: [string, "null"] }
         region: { type: [string, "null"] }
@@ -148,7 +148,7 @@ components:
       required: [type, install_id, token]
       properties:
         type: { type: string, enum: [push_opened, inapp_supplied, inapp_shown, inapp_clicked, inapp_closed] }
-        install_id: { type: string }
+        install_id: { type: string, minLength: 1, maxLength: 64, pattern: "^[^\\x00-\\x1f\\x7f]+$" }
         time: { type: string, description: "ISO 8601 UTC (2017-07-24T09:00:00Z); default: now." }
         token: { type: string, description: The campaign or transactional token (in-app events; the in-app campaign token). }
         group_id: { type: string, description: "push_opened of a transactional send." }

@@ -10,6 +10,7 @@ import PushCrypto
 public import PushEngine
 import PushModel
 import ServiceLifecycle
+import UnixSignals
 import Synchronization
 
 /// One app on one platform, as an API key selects it.
@@ -192,10 +193,11 @@ public final class PushServer: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let api = application(onServerRunning: onServerRunning)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            // Shut down in reverse order: readiness off, then the API drains, then the engine.
             services: [
                 .init(service: engine),
-                .init(service: ShutdownNotice(server: self)),
                 .init(service: api),
+                .init(service: ShutdownNotice(server: self)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
@@ -217,12 +219,20 @@ public final class PushServer: Sendable {
         gateway?.shutdown()
     }
 
-    /// Marks the service not ready as soon as a graceful shutdown begins (readyz answers 503).
+    /// Marks the service not ready as soon as a graceful shutdown begins (readyz and the API
+    /// answer 503), and makes a second SIGTERM / SIGINT exit at once.
     private struct ShutdownNotice: Service {
         let server: PushServer
         func run() async throws {
             try? await gracefulShutdown()
             server.accepting.store(false, ordering: .relaxed)
+            let logger = server.logger
+            Task.detached {
+                for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    logger.warning("second signal during shutdown: exiting now", metadata: ["signal": "\(signal)"])
+                    exit(1)
+                }
+            }
         }
     }
 }
