@@ -31,10 +31,12 @@ struct InstallationsController {
         var timezone: Patch<String>
         var appVersion: Patch<String>
         var optin: Bool?
+        /// Custom attributes of the installation's user (merged; `null` deletes one); needs a custom ID.
+        var attributes: [String: CustomValue]
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case installID = "install_id", token, customID = "custom_id", advertisingID = "advertising_id", language, region, timezone
-            case appVersion = "app_version", optin
+            case appVersion = "app_version", optin, attributes
         }
         init(from decoder: any Decoder) throws {
             let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
@@ -47,6 +49,7 @@ struct InstallationsController {
             timezone = try c.decodePatch(String.self, forKey: .timezone)
             appVersion = try c.decodePatch(String.self, forKey: .appVersion)
             optin = try c.decodeIfPresent(Bool.self, forKey: .optin)
+            attributes = try c.decodeIfPresent([String: CustomValue].self, forKey: .attributes) ?? [:]
         }
     }
 
@@ -128,8 +131,28 @@ struct InstallationsController {
         } catch {
             throw APIError.invalid(error)
         }
+        var attributeChanges: [AppCommand] = []
+        for (i, body) in bodies.enumerated() where !body.attributes.isEmpty {
+            guard let customID = installations[i].customID else {
+                throw APIError.invalidParameter("[\(i)].attributes", "need a custom_id (attributes belong to the user)")
+            }
+            var values: [AttributeName: AttributeValue] = [:]
+            do {
+                for (key, value) in body.attributes {
+                    values[try AttributeName(key, field: "[\(i)].attributes.\(key)")] = try value.attribute(field: "[\(i)].attributes.\(key)")
+                }
+            } catch {
+                throw APIError.invalid(error)
+            }
+            attributeChanges.append(.attributes(.set(customID, values: values, overwrite: false)))
+        }
         let outcomes: [UpsertOutcome]
-        do { outcomes = try await app.push.register(contentsOf: installations) } catch { throw APIError(engine: error) }
+        do {
+            outcomes = try await app.push.register(contentsOf: installations)
+            for change in attributeChanges { try await app.push.apply(change) }
+        } catch {
+            throw APIError(engine: error)
+        }
         server.recordOptInChanges(zip(installations, outcomes).compactMap { i, o in o.optInChange.map { (i, $0) } }, app: app, at: now)
         return EditedResponse(status: .ok, response: UpsertResponse(upserted: outcomes.count, created: outcomes.count { $0.created }))
     }
@@ -208,6 +231,37 @@ extension PushServer {
             try events.append(EventBatch(app: app.export, platform: app.platform, records: records))
         } catch {
             logger.error("event log refused events", metadata: ["app": "\(app.name)", "error": "\(error)"])
+        }
+    }
+}
+
+extension CustomValue {
+    /// The attribute this JSON value writes: strings, integers, numbers, booleans, arrays of
+    /// strings (tags), `null` (deletes).
+    func attribute(field: String) throws(ValidationError) -> AttributeValue {
+        switch self {
+        case .string(let text):
+            guard text.utf8.count <= AttributeValue.maxStringLength else {
+                throw ValidationError(field: field, reason: .tooLong(max: AttributeValue.maxStringLength))
+            }
+            return .string(text)
+        case .int(let i): return .int(i)
+        case .double(let d):
+            guard d.isFinite else { throw ValidationError(field: field, reason: .wrongType(expected: "a finite number", actual: "\(d)")) }
+            return .double(d)
+        case .bool(let b): return .bool(b)
+        case .null: return .null
+        case .array(let items):
+            var tags = Set<String>()
+            for item in items {
+                guard case .string(let tag) = item, tag.utf8.count <= AttributeValue.maxStringLength, !tag.isEmpty else {
+                    throw ValidationError(field: field, reason: .wrongType(expected: "an array of short strings (tags)", actual: "another array"))
+                }
+                tags.insert(tag)
+            }
+            return .tags(tags)
+        case .object:
+            throw ValidationError(field: field, reason: .wrongType(expected: "a string, number, boolean, array of strings or null", actual: "an object"))
         }
     }
 }

@@ -112,6 +112,9 @@ components:
         timezone: { type: [string, "null"] }
         app_version: { type: [string, "null"] }
         optin: { type: boolean }
+        attributes:
+          type: object
+          description: Custom attributes of the user (needs custom_id); merged, null deletes one. Values: string, number, boolean, array of strings (tags), null.
     Installation:
       type: object
       additionalProperties: false

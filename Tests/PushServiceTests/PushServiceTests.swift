@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import PushModel
 import PushService
 import Testing
 
@@ -218,5 +219,24 @@ struct PushServiceShutdownTests {
         let lines = try service.eventLines(flush: false).filter { $0.contains(";push_sent;transactional;\(token);welcome") }
         #expect(lines.count == count)
         #expect(Set(service.receivedTokens()).count == count)
+    }
+}
+
+@Suite("pushengine serve, installation attributes")
+struct PushServiceAttributeTests {
+    @Test func attributesAreWrittenForTheUserAndNeedACustomID() async throws {
+        try await TestService.withService { service, client in
+            let ok = try await client.call(.post, PushServiceTests.ios, json: """
+            [{"install_id":"att","custom_id":"ua","token":"\(apnsToken("aa"))","attributes":{"plan":"gold","age":42,"tags":["a","b"]}}]
+            """)
+            #expect(ok.status == 200)
+            let app = try service.server.engine.app(apiKey: TestService.iosKey)
+            let attributes = app.attributes(for: try .init("ua"))
+            #expect(attributes.count == 3)
+            let refused = try await client.call(.post, PushServiceTests.ios, json: #"[{"install_id":"anon","attributes":{"plan":"x"}}]"#)
+            #expect(refused.status == 400)
+            #expect((refused.body["error_message"] as? String ?? "").contains("[0].attributes"))
+            #expect(app.installation(try .init("anon")) == nil)
+        }
     }
 }
