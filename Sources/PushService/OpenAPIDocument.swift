@@ -114,7 +114,7 @@ components:
         optin: { type: boolean }
         attributes:
           type: object
-          description: Custom attributes of the user (needs custom_id); merged, null deletes one. Values: string, number, boolean, array of strings (tags), null.
+          description: "Custom attributes of the user (needs custom_id); merged, null deletes one. Values: string, number, boolean, array of strings (tags), null."
     Installation:
       type: object
       additionalProperties: false
