@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "MockGateway", targets: ["MockGateway"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "PushEngine", targets: ["PushEngine"]),
+        .library(name: "PushService", targets: ["PushService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,11 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The REST control plane only (issue 12); the data plane stays on HTTP2Transport.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Layer 0: C. Only layer 1 imports these: HTTP2Transport (nghttp2, OpenSSL TLS) and
@@ -124,11 +130,30 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Layer 5: the engine as a service: a Batch-shaped REST API on Hummingbird 2 (control
+        // plane only), config file, embedded mock gateway, metrics. `pushengine serve` runs it.
+        .target(
+            name: "PushService",
+            dependencies: [
+                "PushEngine", "Delivery", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex", "PushModel",
+                "EventLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Layer 5: the thin executable.
         .executableTarget(
             name: "pushengine",
             dependencies: [
                 "HTTP2Transport", "PushCrypto", "PushModel", "PushJSON", "PushSync", "EventLog", "MockGateway", "Replay", "PushBench",
+                "PushService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -166,6 +191,15 @@ let package = Package(
             name: "PushEngineTests",
             dependencies: ["PushEngine", "Delivery", "EventLog", "Gateways", "HTTP2Transport", "MockGateway", "PushCrypto", "PushIndex",
                            "PushModel", "PushTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PushServiceTests",
+            dependencies: ["PushService", "PushEngine", "Delivery", "EventLog", "MockGateway", "PushModel",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ]

@@ -33,3 +33,19 @@ func printError(_ text: String) {
     let line = Array((text + "\n").utf8)
     line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
 }
+
+/// Runs async work from a synchronous command and waits for it on the calling (main) thread.
+/// The root command stays synchronous: an async main runs Dispatch's main loop, under which
+/// valgrind (scripts/callgrind-per-notification.sh) crashes. The work runs on Swift's
+/// cooperative pool; the main thread only waits.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    // Written by the task before it signals, read after the wait: the semaphore orders them.
+    nonisolated(unsafe) var outcome: Result<T, any Error>?
+    Task {
+        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try outcome!.get()
+}

@@ -7,7 +7,7 @@ struct PushEngineCommand: ParsableCommand {
         commandName: "pushengine",
         abstract: "An in-memory, high-throughput push delivery engine (APNs / FCM over HTTP/2).",
         version: PushEngineVersion.current,
-        subcommands: [GatewayCommand.self, ExportCommand.self, TransportCommand.self, BenchCommand.self, DeliveryBenchCommand.self, TransactionalBenchCommand.self]
+        subcommands: [ServeCommand.self, GatewayCommand.self, ExportCommand.self, TransportCommand.self, BenchCommand.self, DeliveryBenchCommand.self, TransactionalBenchCommand.self]
     )
 }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import PushBench
 
 /// `pushengine bench-transactional`: N single-recipient transactional sends started at once
@@ -25,20 +24,9 @@ struct TransactionalBenchCommand: ParsableCommand {
         guard sends > 0, installations > 0 else { throw ValidationError("--sends and --installations must be positive") }
     }
 
-    // The root command stays synchronous: an async main runs Dispatch's main loop, under which
-    // valgrind (scripts/callgrind-per-notification.sh) crashes. The main thread waits here
-    // for the run, which goes on Swift's cooperative pool.
     func run() throws {
         let options = TransactionalBenchmark.Options(sends: sends, installations: installations, port: port, caFile: caFile)
-        let done = DispatchSemaphore(value: 0)
-        // Written by the task before it signals, read after the wait: the semaphore orders them.
-        nonisolated(unsafe) var outcome: Result<TransactionalBenchmark.Result, any Error>?
-        Task {
-            do { outcome = .success(try await TransactionalBenchmark.run(options)) } catch { outcome = .failure(error) }
-            done.signal()
-        }
-        done.wait()
-        let r = try outcome!.get()
+        let r = try runBlocking { try await TransactionalBenchmark.run(options) }
         print("transactional: \(r.sent) of \(sends) sent in \(r.seconds) s")
         print("threads: \(r.threadsBefore) before, \(r.threadsPeak) at most while sending; worker threads at most \(r.workerThreadsPeak)")
         print("memory: \(r.residentGrowthBytes) bytes more once all \(sends) were started")
