@@ -3,7 +3,7 @@
 # Works as root on a fresh machine; uses sudo when not root.
 set -euo pipefail
 
-packages=(libnghttp2-dev libssl-dev nghttp2-client nghttp2-server pkg-config openssl)
+packages=(libnghttp2-dev libssl-dev nghttp2-client nghttp2-server pkg-config openssl curl)
 
 missing=()
 for p in "${packages[@]}"; do
