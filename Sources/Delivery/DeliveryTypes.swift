@@ -24,10 +24,17 @@ public struct SendToken: Hashable, Sendable, CustomStringConvertible {
 
     /// A fresh random token (32 hex digits).
     public static func random() -> SendToken {
+        // 128 random bits in two draws (each draw is a getrandom call; one per hex digit cost
+        // 32 system calls per transactional send).
         var g = SystemRandomNumberGenerator()
+        let words = (g.next() as UInt64, g.next() as UInt64)
         let hex = Array("0123456789abcdef".utf8)
-        let text = String(decoding: (0..<32).map { _ in hex[Int(g.next() % 16)] }, as: UTF8.self)
-        return SendToken(unchecked: text)
+        var digits = [UInt8](repeating: 0, count: 32)
+        for i in 0..<16 {
+            digits[i] = hex[Int(truncatingIfNeeded: words.0 >> (60 - 4 * UInt64(i))) & 15]
+            digits[16 + i] = hex[Int(truncatingIfNeeded: words.1 >> (60 - 4 * UInt64(i))) & 15]
+        }
+        return SendToken(unchecked: String(decoding: digits, as: UTF8.self))
     }
 
     init(unchecked value: String) { self.value = value }
