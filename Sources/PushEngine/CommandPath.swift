@@ -28,7 +28,13 @@ final class CommandPath: DeliveryFeedback {
     /// Does not wait for durability (``apply(_:)`` does).
     func execute(_ command: AppCommand) throws(PushEngineError) -> (CommandOutcome, UInt64) {
         do { try command.validate() } catch { throw .validation(error) }
+        // A bulk upsert is validated and hashed here, outside the lock, and loaded as prepared.
+        var prepared: ShardedIndex.PreparedUpserts?
+        if case .installation(.upsertMany(let all)) = command {
+            do { prepared = try index.prepare(contentsOf: all) } catch { throw .validation(error) }
+        }
         let (app, index, hook) = (self.app, self.index, self.hook)
+        let batch = prepared
         let result: Result<(CommandOutcome, UInt64), PushEngineError> = order.withLock { last in
             let sequence = last &+ 1
             if let hook {
@@ -40,6 +46,7 @@ final class CommandPath: DeliveryFeedback {
             }
             last = sequence  // admitted: the number is used even if the index refuses below
             do throws(ValidationError) {
+                if let batch { return .success((.upsertedMany(index.upsert(batch)), sequence)) }
                 return .success((try CommandPath.run(command, on: index), sequence))
             } catch {
                 // A check against state (an attribute retyped, …): replaying the record
@@ -60,9 +67,6 @@ final class CommandPath: DeliveryFeedback {
     }
 
     private static func run(_ command: AppCommand, on index: ShardedIndex) throws(ValidationError) -> CommandOutcome {
-        if case .installation(.upsertMany(let all)) = command {
-            return .upsertedMany(try index.upsert(contentsOf: all))
-        }
         var last: MutationOutcome?
         for mutation in command.mutations { last = try index.apply(mutation) }
         switch last {

@@ -50,10 +50,8 @@ public enum AppCommand: Hashable, Sendable {
     func validate() throws(ValidationError) {
         switch self {
         case .installation(.upsert(let i)): try i.validate()
-        case .installation(.upsertMany(let all)):
-            for (n, i) in all.enumerated() {
-                do { try i.validate() } catch { throw error.at(n) }
-            }
+        case .installation(.upsertMany):
+            break  // validated (and hashed) by the index's `prepare`, once, before admission
         default: break
         }
     }
@@ -128,11 +126,4 @@ public protocol CommandHook: Sendable {
     /// - Throws: ``CommandRefusal`` when it cannot be made durable; the change is applied in
     ///   memory but the caller must not be told it succeeded.
     func durable(through sequence: UInt64) async throws(CommandRefusal)
-}
-
-extension ValidationError {
-    /// The same error, its field prefixed by a position (`[3].token`).
-    func at(_ position: Int) -> ValidationError {
-        ValidationError(field: "[\(position)]." + field, reason: reason)
-    }
 }

@@ -14,19 +14,44 @@ extension ShardedIndex {
     /// position, as in `[3].token`) nothing has changed.
     @discardableResult
     public func upsert(contentsOf installations: [Installation]) throws(ValidationError) -> [UpsertOutcome] {
-        let n = installations.count
-        guard n > 0 else { return [] }
-        // Everything is validated and every key hashed before any lock. Installations are read
-        // through a pointer: passing one by value copies the whole struct, strings and all.
+        upsert(try prepare(contentsOf: installations))
+    }
+
+    /// Installations validated and hashed for ``upsert(_:)``, by the index that will load them.
+    public struct PreparedUpserts: Sendable {
+        /// The installations, in order.
+        public let installations: [Installation]
+        let hashes: [UpsertHashes]
+        let owner: ObjectIdentifier
+    }
+
+    /// Validates every installation and hashes its keys, taking no lock: the first half of
+    /// ``upsert(contentsOf:)``, for callers that must know a batch is valid before they commit
+    /// to it (the engine's command path shows it to its journal in between).
+    /// - Throws: `ValidationError` naming the position and field (`[3].token`).
+    public func prepare(contentsOf installations: [Installation]) throws(ValidationError) -> PreparedUpserts {
+        // Installations are read through a pointer: passing one by value copies the whole
+        // struct, strings and all.
         var hashes: [UpsertHashes] = []
-        hashes.reserveCapacity(n)
+        hashes.reserveCapacity(installations.count)
         try installations.withUnsafeBufferPointer { all throws(ValidationError) in
-            for i in 0..<n {
+            for i in 0..<all.count {
                 let p = all.baseAddress! + i
                 do throws(ValidationError) { try p.pointee.validate() } catch { throw ValidationError(field: "[\(i)].\(error.field)", reason: error.reason) }
                 hashes.append(upsertHashes(p))
             }
         }
+        return PreparedUpserts(installations: installations, hashes: hashes, owner: ObjectIdentifier(self))
+    }
+
+    /// Loads a prepared batch (the second half of ``upsert(contentsOf:)``).
+    @discardableResult
+    public func upsert(_ prepared: PreparedUpserts) -> [UpsertOutcome] {
+        precondition(prepared.owner == ObjectIdentifier(self), "a batch prepared by another index (its keys were hashed with another seed)")
+        let installations = prepared.installations
+        let hashes = prepared.hashes
+        let n = installations.count
+        guard n > 0 else { return [] }
         warmKeyShards(hashes)
 
         // Written by the shard passes through pointers: captured arrays would be checked for
