@@ -14,8 +14,9 @@ extension Decoder {
     /// file or a request must not be silently ignored).
     func strictContainer<Keys: CodingKey & CaseIterable>(keyedBy: Keys.Type) throws -> KeyedDecodingContainer<Keys> {
         let any = try container(keyedBy: AnyCodingKey.self)
-        let known = Set(Keys.allCases.map(\.stringValue))
-        for key in any.allKeys where !known.contains(key.stringValue) {
+        // `Keys(stringValue:)` is the synthesized switch: no set of names is built per decode
+        // (that set was most of this function's cost on the transactional route).
+        for key in any.allKeys where Keys(stringValue: key.stringValue) == nil {
             throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: codingPath + [key], debugDescription: "unknown field"))
         }
         return try container(keyedBy: Keys.self)
