@@ -39,8 +39,11 @@ struct SendRegistry {
         nextOrder &+= 1
         entries[run.source.token] = Entry(run: run, order: nextOrder, finishedAt: nil)
         insertsSincePrune += 1
-        // A full pass costs O(sends): do it every 256 inserts or once a second, not per insert.
-        if insertsSincePrune >= 256 || now &- lastPrune >= 1_000_000_000 { prune(now: now) }
+        // A full pass costs O(sends): run it once as many inserts as there are sends have come
+        // (at least 256), or once a second, so its cost per insert stays constant. Between
+        // passes up to that many extra finished sends may wait to retire; lookups age their
+        // own send, and `trackedSendCount` retires everything due first.
+        if insertsSincePrune >= max(256, entries.count) || now &- lastPrune >= 1_000_000_000 { prune(now: now) }
     }
 
     mutating func lookup(_ token: SendToken, now: UInt64) -> SendRun? {
